@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: Apache-2.0
+// Boot on the BSP: console, per-CPU state, memory, page tables, ACPI, LAPIC timer, APs.
+// Each step either works or says what failed; only Moat's own bugs panic. Guest partitions
+// come later (see docs/design.md).
+#include <string.h>
+#include <stdio.h>
+#include "kernel/main.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/mm.h"
+#include "kernel/panic.h"
+#include "kernel/percpu.h"
+#include "kernel/shutdown.h"
+#include "kernel/smp.h"
+#include "kernel/x86.h"
+#include "drivers/acpi.h"
+#include "drivers/lapic.h"
+#include "drivers/timer.h"
+
+#define BOOT_TICKS 3 /* timer interrupts each CPU must take before boot counts as complete */
+
+extern const uint8_t __kernel_start[], __kernel_end[];
+
+struct pmm host_pmm;
+static struct acpi_info acpi;
+static uint64_t mapped_limit; /* the identity map covers RAM and [0, 4 GiB) */
+
+hpa_t frames_alloc_zeroed(uint64_t pages, uint64_t max_end)
+{
+    hpa_t pa = pmm_alloc(&host_pmm, pages, PAGE_SIZE, max_end);
+    if (pa == PMM_NONE)
+        panic("out of memory allocating %lu pages below 0x%lx", pages, max_end);
+    memset(hpa_to_ptr(pa), 0, pages * PAGE_SIZE);
+    return pa;
+}
+
+static void __attribute__((noreturn)) bad_boot_info(const char *why)
+{
+    /* No trustworthy command line: speak on COM1, the only console we can assume. */
+    console_init(0x3f8);
+    printk("moat: cannot boot: %s; the loader and kernel do not match, rebuild both\n", why);
+    halt_forever();
+}
+
+static void check_boot_info(const struct boot_info *bi)
+{
+    if (!bi || bi->magic != BOOT_INFO_MAGIC)
+        bad_boot_info("boot_info magic is wrong");
+    if (bi->version != BOOT_INFO_VERSION)
+        bad_boot_info("boot_info version differs");
+    if (bi->size != sizeof(*bi))
+        bad_boot_info("boot_info size differs");
+    if (bi->mem_count == 0 || bi->mem_count > BOOT_MEM_MAX || bi->module_count > BOOT_MODULES_MAX)
+        bad_boot_info("boot_info counts are out of range");
+}
+
+static void memory_init(const struct boot_info *bi)
+{
+    struct pmm_region reserved[PMM_BOOT_REGIONS_MAX + 1];
+    uint32_t n = pmm_regions_from_boot_info(bi, ptr_to_hpa(bi), reserved, PMM_BOOT_REGIONS_MAX);
+    reserved[n++] = (struct pmm_region){ ptr_to_hpa(__kernel_start),
+                                         (uint64_t)(__kernel_end - __kernel_start) };
+    int rc = pmm_init(&host_pmm, bi->mem, bi->mem_count, reserved, n);
+    if (rc < 0)
+        panic("frame allocator: %s", pmm_strerror(rc));
+    if (rc > 0)
+        printk("memory: the firmware's map needed repair (%s)\n", pmm_strerror(rc));
+
+    uint64_t usable;
+    uint32_t ranges;
+    pmm_map_summary(bi->mem, bi->mem_count, &usable, &ranges);
+    printk("memory: %lu MiB usable in %u ranges, %lu MiB free\n", usable / MIB, ranges,
+           pmm_free_bytes(&host_pmm) / MIB);
+
+    mapped_limit = 4 * GIB;
+    for (uint32_t i = 0; i < bi->mem_count; i++)
+        if (bi->mem[i].type != BOOT_MEM_RESERVED && bi->mem[i].base + bi->mem[i].length > mapped_limit)
+            mapped_limit = bi->mem[i].base + bi->mem[i].length;
+}
+
+static const void *acpi_map(void *ctx, uint64_t phys, uint64_t len)
+{
+    if (phys + len < phys || phys + len > mapped_limit)
+        return NULL;
+    return hpa_to_ptr(phys);
+}
+
+static void acpi_warn(void *ctx, const char *msg)
+{
+    printk("%s\n", msg);
+}
+
+static void acpi_init(const struct boot_info *bi)
+{
+    const struct acpi_env env = { acpi_map, acpi_warn, NULL };
+    if (!bi->rsdp) {
+        printk("acpi: the loader found no RSDP: running on the boot CPU only, PIT as clock\n");
+        return;
+    }
+    int rc = acpi_parse(&env, bi->rsdp, &acpi);
+    char line[160];
+    acpi_summary(&acpi, line, sizeof(line));
+    printk("%s\n", line);
+    if (rc != 0)
+        printk("acpi: %s: running on the boot CPU only\n", acpi_strerror(rc));
+}
+
+void kernel_main(const struct boot_info *bi)
+{
+    check_boot_info(bi);
+    struct cmdline cmd;
+    char cmd_errors[512];
+    int nerr = cmdline_parse(bi->cmdline, &cmd, cmd_errors, sizeof(cmd_errors));
+    console_init(cmd.console_port);
+    shutdown_arm(cmd.exit != CMDLINE_EXIT_NEVER);
+
+    printk("\nMoat %s hypervisor, booted by %s\n", MOAT_VERSION,
+           bi->source == BOOT_SOURCE_UEFI ? "UEFI" : "Multiboot2");
+    printk("cmdline: %s\n", bi->cmdline[0] ? bi->cmdline : "(empty)");
+    if (nerr)
+        printk("%s\n(the options above were ignored)\n", cmd_errors);
+
+    lapic_init_bsp();
+    percpu_bsp.index = 0;
+    percpu_bsp.apic_id = lapic_id();
+    percpu_bsp.stack_top = 0; /* the BSP keeps the boot stack from entry.asm */
+    percpu_setup(&percpu_bsp);
+    percpu_of[0] = &percpu_bsp;
+    cpu_count = 1;
+    idt_init();
+    idt_load();
+
+    memory_init(bi);
+    hpa_t cr3 = paging_init(bi->mem, bi->mem_count);
+    acpi_init(bi);
+
+    lapic_init_cpu();
+    timer_init_reference(acpi.pm_timer_port, acpi.pm_timer_bits == 32);
+    uint64_t lapic_hz = timer_calibrate_lapic();
+    timer_start_tick(lapic_hz);
+    percpu_bsp.online = 1;
+    sti();
+
+    uint32_t online = acpi.cpu_count ? smp_start_aps(&acpi, cr3, lapic_hz) : 1;
+    printk("cpus: %u online of %u in MADT (%s mode)\n", online, acpi.cpu_enabled ? acpi.cpu_enabled : 1,
+           lapic_x2apic_mode() ? "x2APIC" : "xAPIC");
+    uint32_t ticking = smp_wait_ticks(BOOT_TICKS);
+    printk("timer: LAPIC timer %lu kHz (calibrated against the %s), tick %u Hz on %u CPUs\n",
+           lapic_hz / 1000, timer_reference_name(), TIMER_TICK_HZ, ticking);
+    if (ticking != online)
+        panic("only %u of %u online CPUs take timer interrupts", ticking, online);
+    printk("memory: %lu MiB free after boot\n", pmm_free_bytes(&host_pmm) / MIB);
+    printk("moat: boot complete\n");
+
+    if (cmd.exit == CMDLINE_EXIT_BOOT) {
+        printk("moat: test exit\n");
+        shutdown_emulator(true);
+    }
+    for (;;)
+        sti_hlt();
+}

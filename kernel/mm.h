@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// The hypervisor's view of host memory: the frame allocator instance, and the one mapping
+// rule (host-physical memory is identity-mapped, so a host-virtual pointer is the same number).
+#ifndef KERNEL_MM_H
+#define KERNEL_MM_H
+#include <stdint.h>
+#include "kernel/pmm.h"
+
+#define PAGE_SIZE ((uint64_t)4096)
+#define GIB ((uint64_t)1 << 30)
+#define MIB ((uint64_t)1 << 20)
+
+typedef uint64_t hpa_t; /* host-physical address */
+
+extern struct pmm host_pmm;
+
+static inline void *hpa_to_ptr(hpa_t pa)
+{
+    return (void *)(uintptr_t)pa;
+}
+static inline hpa_t ptr_to_hpa(const void *p)
+{
+    return (hpa_t)(uintptr_t)p;
+}
+
+/* `pages` zeroed frames below max_end (0: anywhere), or panic: used only where running out
+ * at boot leaves nothing sensible to do. */
+hpa_t frames_alloc_zeroed(uint64_t pages, uint64_t max_end);
+
+/* Build the hypervisor's identity map of [0, 4 GiB) and of all RAM above, RAM write-back and
+ * holes uncached (MTRRs still apply on top), and switch this CPU to it. Returns CR3. */
+hpa_t paging_init(const struct boot_mem_range *map, uint32_t count);
+#endif

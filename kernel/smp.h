@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: Apache-2.0
+// Bringing up the application processors listed by ACPI, one at a time.
+#ifndef KERNEL_SMP_H
+#define KERNEL_SMP_H
+#include <stdint.h>
+#include "drivers/acpi.h"
+#include "kernel/mm.h"
+
+/* Start every enabled CPU in `acpi` other than the BSP; each runs ap_entry(percpu) on its own
+ * stack with `cr3`, then smp_ap_main. Returns the number of CPUs online, BSP included. */
+uint32_t smp_start_aps(const struct acpi_info *acpi, hpa_t cr3, uint64_t lapic_hz);
+/* Wait (bounded) until every online CPU has taken `ticks` timer interrupts; returns how many did. */
+uint32_t smp_wait_ticks(uint64_t ticks);
+#endif
