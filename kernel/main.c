@@ -15,6 +15,7 @@
 #include "kernel/x86.h"
 #include "drivers/acpi.h"
 #include "drivers/lapic.h"
+#include "drivers/pic8259.h"
 #include "drivers/timer.h"
 
 #define BOOT_TICKS 3 /* timer interrupts each CPU must take before boot counts as complete */
@@ -120,6 +121,7 @@ void kernel_main(const struct boot_info *bi)
     if (nerr)
         printk("%s\n(the options above were ignored)\n", cmd_errors);
 
+    pic8259_disable();
     lapic_init_bsp();
     percpu_bsp.index = 0;
     percpu_bsp.apic_id = lapic_id();
