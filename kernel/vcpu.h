@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// A virtual CPU: the generic half (registers, owner, counters, console line) and a pointer to
+// the backend's half (VMCS or VMCB). One vCPU runs on exactly one physical CPU at a time; only
+// that CPU touches it while it runs.
+#ifndef KERNEL_VCPU_H
+#define KERNEL_VCPU_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "kernel/virt.h"
+
+struct partition;
+struct percpu;
+
+#define VCPU_LINE_MAX 160 /* console output is forwarded a whole line at a time */
+
+struct vcpu {
+    struct guest_gprs regs; /* offset 0: the backends' world-switch assembly relies on it */
+    void *arch;             /* backend-owned: VMCS/VMCB and bitmaps */
+    struct partition *part;
+    struct percpu *cpu;     /* the physical CPU it runs on */
+    uint32_t id;            /* index within the partition, also its virtual APIC ID */
+    bool running;
+    uint64_t exits[EXIT_KIND_COUNT];
+    uint64_t io_unclaimed;  /* port accesses nobody claimed (reads gave all ones) */
+    uint64_t msr_refused;   /* MSR accesses answered with #GP */
+    uint32_t line_len;
+    char line[VCPU_LINE_MAX];
+};
+_Static_assert(__builtin_offsetof(struct vcpu, regs) == 0, "world switch: regs at offset 0");
+
+#endif
