@@ -33,8 +33,8 @@ EFI_LIB  := /usr/lib
 EFICFLAGS := -std=gnu11 -O2 -ffreestanding -fno-stack-protector -fpic -fshort-wchar \
              -mno-red-zone -mgeneral-regs-only -maccumulate-outgoing-args \
              -DEFI_FUNCTION_WRAPPER -DGNU_EFI_USE_MS_ABI -DMOAT_EFI \
-             -I. -isystem include/libc -I$(EFI_INC) -I$(EFI_INC)/x86_64 $(WARN)
-EFILDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -T $(EFI_LIB)/elf_x86_64_efi.lds \
+             -I. -isystem include/libc -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 $(WARN)
+EFILDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined -T $(EFI_LIB)/elf_x86_64_efi.lds \
               -L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o
 
 # Host unit tests: the pure modules compiled for Linux with sanitizers.
@@ -115,7 +115,7 @@ $(ISO_IMG): $(KERNEL_ELF) $(MOAT_FILES) scripts/mkiso.sh
 all: deps-check
 	@$(MAKE) --no-print-directory build
 
-build: $(KERNEL_ELF) $(EFI_APP) $(ESP_IMG) $(ISO_IMG) $(UNIT_BINS)
+build: $(KERNEL_ELF) $(EFI_APP) $(ESP_IMG) $(ISO_IMG) $(UNIT_BINS) $(GUEST_BINS)
 
 deps-check:
 	@scripts/deps.sh
