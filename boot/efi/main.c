@@ -793,6 +793,54 @@ static void ldr_find_framebuffer(struct boot_framebuffer *fb)
                    fb->bpp, (unsigned long long)fb->base);
 }
 
+/* UEFI MP Services (PI spec vol. 2 13.4, EFI_MP_SERVICES_PROTOCOL); GNU-EFI has no header
+ * for it. Only the two query functions are called. */
+#define LDR_CPU_BSP     0x1u /* StatusFlag bits: PROCESSOR_AS_BSP_BIT */
+#define LDR_CPU_ENABLED 0x2u /* PROCESSOR_ENABLED_BIT */
+#define LDR_CPU_HEALTHY 0x4u /* PROCESSOR_HEALTH_STATUS_BIT */
+typedef struct {
+    UINT64 ProcessorId; /* the local APIC ID */
+    UINT32 StatusFlag;
+    UINT32 Package, Core, Thread;
+} LDR_PROCESSOR_INFORMATION;
+typedef struct LDR_MP_SERVICES LDR_MP_SERVICES;
+struct LDR_MP_SERVICES {
+    EFI_STATUS (EFIAPI *GetNumberOfProcessors)(LDR_MP_SERVICES *self, UINTN *count, UINTN *enabled);
+    EFI_STATUS (EFIAPI *GetProcessorInfo)(LDR_MP_SERVICES *self, UINTN n, LDR_PROCESSOR_INFORMATION *info);
+};
+static EFI_GUID ldr_guid_mp = { 0x3fdda605, 0xa76e, 0x4f46, { 0xad, 0x29, 0x12, 0xf4, 0x53, 0x1b, 0x3d, 0x08 } };
+
+/* Ask the firmware which CPUs exist: the kernel's fallback when there is no ACPI MADT (OVMF
+ * under Bochs publishes no ACPI tables). The boot CPU goes first. */
+static void ldr_find_cpus(struct boot_info *bi)
+{
+    LDR_MP_SERVICES *mp = NULL;
+    UINTN count = 0, enabled = 0;
+    if (EFI_ERROR(ldr_bs->LocateProtocol(&ldr_guid_mp, NULL, (void **)&mp)) || !mp ||
+        EFI_ERROR(mp->GetNumberOfProcessors(mp, &count, &enabled)))
+        return;
+    uint32_t n = 1;
+    for (UINTN i = 0; i < count; i++) {
+        LDR_PROCESSOR_INFORMATION pi;
+        if (EFI_ERROR(mp->GetProcessorInfo(mp, i, &pi)))
+            continue;
+        uint32_t want = LDR_CPU_ENABLED | LDR_CPU_HEALTHY;
+        if ((pi.StatusFlag & want) != want)
+            continue;
+        if (pi.StatusFlag & LDR_CPU_BSP) {
+            bi->cpu_apic_id[0] = (uint32_t)pi.ProcessorId;
+        } else if (n < BOOT_CPUS_MAX) {
+            bi->cpu_apic_id[n++] = (uint32_t)pi.ProcessorId;
+        } else {
+            ldr_printf("moat-loader: more than %u CPUs; the rest are not listed\n", BOOT_CPUS_MAX);
+            break;
+        }
+    }
+    bi->cpu_count = n;
+    ldr_printf("moat-loader: firmware reports %u of %u CPUs enabled and healthy\n", n,
+               (unsigned)count);
+}
+
 /* ---- leaving the firmware ------------------------------------------------------------------ */
 
 /* The boot_info memory list: the converted firmware map, with the kernel's range marked
@@ -937,6 +985,7 @@ static EFI_STATUS ldr_run(EFI_HANDLE image)
     if (!bi->rsdp)
         ldr_printf("moat-loader: no ACPI RSDP in the UEFI configuration table or BIOS area\n");
     ldr_find_framebuffer(&bi->fb);
+    ldr_find_cpus(bi);
     ldr_printf("moat-loader: %u module(s), rsdp 0x%llx, cmdline \"%s\"\n", bi->module_count,
                (unsigned long long)bi->rsdp, bi->cmdline);
     ldr_printf("moat-loader: starting the kernel\n");
