@@ -174,13 +174,18 @@ static void parse_word(const char *w, size_t len, struct cmdline *out, struct er
             out->exit = CMDLINE_EXIT_NEVER;
         else
             report(e, w, len, "exit takes 'boot', 'idle' or 'never'");
+    } else if (klen == 5 && memcmp(w, "debug", 5) == 0) {
+        if (v && value_is(v, vlen, "fault"))
+            out->debug_fault = true;
+        else
+            report(e, w, len, "debug takes 'fault'");
     } else if (klen == 5 && memcmp(w, "guest", 5) == 0) {
         if (!v)
             report(e, w, len, "guest= needs an image name");
         else
             parse_guest(w, len, v, vlen, out, e);
     } else {
-        report(e, w, len, "unknown option (known: console=, exit=, guest=)");
+        report(e, w, len, "unknown option (known: console=, exit=, guest=, debug=)");
     }
 }
 

@@ -30,6 +30,7 @@ struct cmdline_guest {
 struct cmdline {
     uint16_t console_port; /* console=com1..com4 or a port number; default COM1 0x3f8 */
     enum cmdline_exit exit;
+    bool debug_fault;       /* debug=fault: a page fault on the last CPU, to test the panic path */
     uint32_t guest_count;
     struct cmdline_guest guests[CMDLINE_GUESTS_MAX];
 };

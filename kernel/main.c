@@ -188,6 +188,17 @@ static bool run_guests(const struct boot_info *bi, const struct cmdline *cmd)
     return all_ok;
 }
 
+/* debug=fault: read an address the hypervisor never maps, to exercise the exception dump and
+ * panic path (system-tested). 1 TiB + 4 KiB lies above any RAM the test machines have. */
+#define DEBUG_FAULT_ADDR 0x10000001000ull
+
+static void debug_fault(void *arg)
+{
+    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)DEBUG_FAULT_ADDR;
+    printk("debug: CPU %u reads 0x%lx, which is not mapped\n", this_cpu()->index, (uint64_t)DEBUG_FAULT_ADDR);
+    (void)*p;
+}
+
 void kernel_main(const struct boot_info *bi)
 {
     check_boot_info(bi);
@@ -234,6 +245,14 @@ void kernel_main(const struct boot_info *bi)
            lapic_hz / 1000, timer_reference_name(), TIMER_TICK_HZ, ticking);
     if (ticking != online)
         panic("only %u of %u online CPUs take timer interrupts", ticking, online);
+    if (cmd.debug_fault) {
+        if (cpu_count > 1)
+            smp_run_on(percpu_of[cpu_count - 1], debug_fault, NULL);
+        else
+            debug_fault(NULL);
+        for (;;)
+            sti_hlt();
+    }
     bool can_virt = virt_init();
     printk("memory: %lu MiB free after boot\n", pmm_free_bytes(&host_pmm) / MIB);
     printk("moat: boot complete\n");

@@ -198,3 +198,20 @@ def test_bochs_grub_iso(boot, kernel_elf, mkiso, log_dir, tmp_path):
     assert_ended_itself(run)
     assert_bochs_shutdown(run)
     assert_booted(run, "Multiboot2", 2)
+
+
+# ---- the panic path: an exception in the hypervisor names the CPU and stops them all --------
+
+@pytest.mark.qemu
+def test_qemu_exception_panics_naming_the_cpu(boot, esp_copy, log_dir):
+    run = boot(moat_emu.qemu(log_dir.name, log_dir, esp=esp_copy("exit=boot debug=fault"), smp=2,
+                             mem=MEM_MIB, cpu="EPYC", timeout=QEMU_TIMEOUT))
+    assert run.trigger == "kernel panic", run.report("debug=fault did not panic")
+    line(run, r"^debug: CPU 1 reads 0x10000001000, which is not mapped$")
+    panic = line(run, r"^PANIC on CPU 1 \(APIC 1\): exception 14 \(#PF page fault\), error code 0x0$")
+    line(run, r"^  RIP [0-9a-f]{16} CS 0008 RFLAGS ", panic.end())
+    line(run, r"^  RSP [0-9a-f]{16} SS 0010 CR2 0000010000001000 CR3 ", panic.end())
+    line(run, r"^moat: all CPUs halted$", panic.end())
+    assert not run.search(r"^moat: boot complete$"), run.report("boot went on after the panic")
+    # The panicking CPU asks QEMU to end with failure: isa-debug-exit value 1 -> status 3.
+    assert run.returncode == 3, run.report(f"QEMU exit status {run.returncode}, expected 3")

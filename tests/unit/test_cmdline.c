@@ -45,6 +45,11 @@ static void test_exit(void **state)
     assert_int_equal(c.console_port, 0x2f8);
     assert_int_equal(cmdline_parse("exit=boot exit=never", &c, err, sizeof(err)), 0);
     assert_int_equal(c.exit, CMDLINE_EXIT_NEVER);
+    assert_false(c.debug_fault);
+    assert_int_equal(cmdline_parse("debug=fault", &c, err, sizeof(err)), 0);
+    assert_true(c.debug_fault);
+    assert_int_equal(cmdline_parse("debug=crash", &c, err, sizeof(err)), 1);
+    assert_string_equal(err, "cmdline: 'debug=crash': debug takes 'fault'");
 }
 
 static void test_errors_are_reported_and_valid_words_kept(void **state)
@@ -55,7 +60,7 @@ static void test_errors_are_reported_and_valid_words_kept(void **state)
     assert_int_equal(c.exit, CMDLINE_EXIT_BOOT);
     assert_int_equal(c.console_port, 0x3f8);
     assert_string_equal(err,
-        "cmdline: 'bogus': unknown option (known: console=, exit=, guest=)\n"
+        "cmdline: 'bogus': unknown option (known: console=, exit=, guest=, debug=)\n"
         "cmdline: 'console=0x10000': not a serial port: use com1..com4 or an I/O port such as 0x3f8\n"
         "cmdline: 'console': needs a value: console=com1..com4 or an I/O port such as 0x3f8");
     assert_int_equal(cmdline_parse("exit=later console=0x console=0 console=12a", &c, err, sizeof(err)), 4);
