@@ -108,7 +108,7 @@ $(ISO_IMG): $(KERNEL_ELF) $(MOAT_FILES) scripts/mkiso.sh
 	scripts/mkiso.sh $@ $(KERNEL_ELF) $(filter-out $(KERNEL_ELF),$(MOAT_FILES))
 
 # ---- user-facing targets ----------------------------------------------------
-.PHONY: all build deps deps-check run run-bochs unit systest test clean help
+.PHONY: all build deps deps-check run run-bochs unit systest test bench clean help
 
 # The user-facing targets check the Debian packages first (installing them as root), then
 # build with a second make so that nothing is compiled before the toolchain exists.
@@ -140,6 +140,9 @@ test: all
 	@scripts/run-unit.sh $(UNIT_BINS)
 	$(PYTHON) -m pytest -v tests/system
 
+bench: all
+	$(PYTHON) scripts/bench.py
+
 clean:
 	rm -rf $(BUILD)
 
@@ -148,6 +151,7 @@ help:
 	@echo "make test    build, then run every unit and system test"
 	@echo "make unit    host unit tests only;  make systest  emulator tests only"
 	@echo "make run-bochs  the same image under Bochs (Intel VT-x model)"
+	@echo "make bench   instructions per exit round trip on each backend (build/bench.json)"
 	@echo "make deps    install the Debian packages Moat needs (as root)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -152,8 +152,13 @@ static bool run_guests(const struct boot_info *bi, const struct cmdline *cmd)
             all_ok = false;
             continue;
         }
+        /* The partition is named after its image, without the extension, plus its args. */
+        char name[PART_NAME_MAX];
+        const char *dot = strchr(g->image, '.');
+        int stem = dot ? (int)(dot - g->image) : (int)strlen(g->image);
+        snprintf(name, sizeof(name), "%.*s%s%s", stem, g->image, g->args[0] ? "-" : "", g->args);
         uint64_t before = pmm_free_bytes(&host_pmm);
-        struct partition *p = partition_create(g->image, hpa_to_ptr(m->base), m->size,
+        struct partition *p = partition_create(name, hpa_to_ptr(m->base), m->size,
                                                cmdline_modes[g->mode], (uint64_t)g->mem_mib * MIB,
                                                g->args, why, sizeof(why));
         if (!p) {

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("MOAT_BUILD_DIR", REPO / "build")).resolve()
 RUN_QEMU = REPO / "scripts" / "run-qemu.sh"
 RUN_BOCHS = REPO / "scripts" / "run-bochs.sh"
 
