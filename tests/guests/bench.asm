@@ -13,12 +13,7 @@ org 0x100000
 start:
     cli
     mov r12, rdi
-    xor eax, eax
-    cpuid
-    xor eax, eax
-    cmp ebx, 'Genu'
-    sete al
-    mov [rel is_intel], al
+    DETECT_VENDOR rel is_intel
     test r12, r12
     jnz exit
 
@@ -77,26 +72,13 @@ start:
     call tsc_start
 .hc:
     mov eax, HC_VERSION
-    cmp byte [rel is_intel], 0
-    je .amd
-    VMCALL_INSN
-    jmp .next
-.amd:
-    VMMCALL_INSN
-.next:
+    HYPERCALL rel is_intel
     dec r8d
     jnz .hc
     call tsc_stop
 
 exit:
-    mov eax, HC_EXIT
-    xor edi, edi
-    cmp byte [rel is_intel], 0
-    je .amd
-    VMCALL_INSN
-.amd:
-    VMMCALL_INSN
-    hlt
+    EXIT_OK rel is_intel
 
 ; tsc_start: remember the TSC (in r9) and the name (in r10). Preserves ecx and r8.
 tsc_start:
@@ -169,14 +151,7 @@ putc:
     pop rdx
     ret
 
-print:
-    lodsb
-    test al, al
-    jz .e
-    call putc
-    jmp print
-.e:
-    ret
+DEFINE_PRINT
 
 is_intel: db 0
 s_bench: db "BENCH ", 0

@@ -7,12 +7,7 @@ org 0x100000
 
 start:
     mov ebp, edi                    ; vCPU id
-    xor eax, eax
-    cpuid
-    xor eax, eax
-    cmp ebx, 'Genu'
-    sete al
-    mov [is_intel], al
+    DETECT_VENDOR is_intel
 
     mov eax, cr0
     mov esi, s_mode
@@ -30,28 +25,9 @@ start:
     mov esi, s_fail
 .out:
     call print
-    mov eax, HC_EXIT
-    xor edi, edi
-    cmp byte [is_intel], 0
-    je .amd
-    VMCALL_INSN
-    jmp .hang
-.amd:
-    VMMCALL_INSN
-.hang:
-    hlt
-    jmp .hang
+    EXIT_OK is_intel
 
-print:
-    mov dx, COM1
-.next:
-    lodsb
-    test al, al
-    jz .end
-    out dx, al
-    jmp .next
-.end:
-    ret
+DEFINE_PRINT
 
 is_intel: db 0
 s_mode: db "FAIL prot32-cr0", 10, 0

@@ -8,12 +8,7 @@ org 0
 start:
     mov ax, cs
     mov ds, ax
-    xor eax, eax
-    cpuid
-    xor al, al
-    cmp ebx, 'Genu'
-    sete al
-    mov [is_intel], al
+    DETECT_VENDOR is_intel
 
     mov eax, cr0
     mov si, s_fail
@@ -26,28 +21,9 @@ start:
     mov si, s_pass
 .out:
     call print
-    mov eax, HC_EXIT
-    xor edi, edi
-    cmp byte [is_intel], 0
-    je .amd
-    VMCALL_INSN
-    jmp .hang
-.amd:
-    VMMCALL_INSN
-.hang:
-    hlt
-    jmp .hang
+    EXIT_OK is_intel
 
-print:
-    mov dx, COM1
-.next:
-    lodsb
-    test al, al
-    jz .end
-    out dx, al
-    jmp .next
-.end:
-    ret
+DEFINE_PRINT
 
 is_intel: db 0
 s_pass: db "PASS real-mode-entry", 10, 0

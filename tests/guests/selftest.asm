@@ -24,13 +24,7 @@ start:
     mov rbp, rcx                    ; RAM size
     xor r15d, r15d                  ; #GP count (the handler increments it)
 
-    ; Vendor: Intel uses VMCALL, AMD VMMCALL.
-    xor eax, eax
-    cpuid
-    xor eax, eax
-    cmp ebx, 'Genu'
-    sete al
-    mov [rel is_intel], al
+    DETECT_VENDOR rel is_intel       ; Intel uses VMCALL, AMD VMMCALL
 
     ; IDT with a #GP handler at vector 13 (the others stay not-present: any other exception
     ; triple-faults, which the hypervisor reports).
@@ -212,14 +206,7 @@ start:
     call fail
 
 .exit:
-    mov eax, HC_EXIT
-    xor edi, edi
-    call hypercall
-    lea rsi, [rel s_exit_returned]
-    call fail
-.hang:
-    hlt
-    jmp .hang
+    EXIT_OK rel is_intel
 
 ; #GP from RDMSR/WRMSR (both 2 bytes long): count it and step over the instruction.
 gp_handler:
@@ -230,29 +217,10 @@ gp_handler:
 
 ; hypercall: RAX = number, RDI/RSI/RDX = arguments; result in RAX.
 hypercall:
-    cmp byte [rel is_intel], 0
-    je .amd
-    VMCALL_INSN
-    ret
-.amd:
-    VMMCALL_INSN
+    HYPERCALL rel is_intel
     ret
 
-; print the NUL-terminated string at RSI on COM1.
-print:
-    push rax
-    push rdx
-    mov dx, COM1
-.next:
-    lodsb
-    test al, al
-    jz .end
-    out dx, al
-    jmp .next
-.end:
-    pop rdx
-    pop rax
-    ret
+DEFINE_PRINT
 
 pass:
     push rsi
@@ -298,4 +266,3 @@ s_hlt:           db "hlt", 0
 s_done:          db "DONE", 10, 0
 s_fault:         db "writing outside memory", 10, 0
 s_fault_missed:  db "fault-not-caught", 0
-s_exit_returned: db "exit-returned", 0
