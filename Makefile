@@ -115,7 +115,7 @@ $(ISO_IMG): $(KERNEL_ELF) $(MOAT_FILES) scripts/mkiso.sh
 all: deps-check
 	@$(MAKE) --no-print-directory build
 
-build: $(KERNEL_ELF) $(EFI_APP) $(ESP_IMG) $(ISO_IMG) $(UNIT_BINS) $(GUEST_BINS)
+build: $(KERNEL_ELF) $(EFI_APP) $(ESP_IMG) $(ISO_IMG) $(UNIT_BINS) $(GUEST_BINS) $(HOST_TOOLS)
 
 deps-check:
 	@scripts/deps.sh
@@ -138,6 +138,7 @@ systest: all
 
 test: all
 	@scripts/run-unit.sh $(UNIT_BINS)
+	@$(MAKE) --no-print-directory fuzz-smoke check-config-examples
 	$(PYTHON) -m pytest -v tests/system
 
 bench: all

@@ -11,6 +11,7 @@ PACKAGES=(
     qemu-system-x86 ovmf                    # AMD-V path, UEFI firmware
     bochs bochsbios vgabios                 # Intel VT-x path (and stricter AMD-V)
     libcmocka-dev python3 python3-pytest    # unit and system tests
+    clang libclang-rt-14-dev                # libFuzzer for the parser fuzz targets
 )
 
 missing=()
