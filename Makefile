@@ -33,8 +33,8 @@ EFI_LIB  := /usr/lib
 EFICFLAGS := -std=gnu11 -O2 -ffreestanding -fno-stack-protector -fpic -fshort-wchar \
              -mno-red-zone -mgeneral-regs-only -maccumulate-outgoing-args \
              -DEFI_FUNCTION_WRAPPER -DGNU_EFI_USE_MS_ABI -DMOAT_EFI \
-             -I. -isystem include/libc -I$(EFI_INC) -I$(EFI_INC)/x86_64 $(WARN)
-EFILDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -T $(EFI_LIB)/elf_x86_64_efi.lds \
+             -I. -isystem include/libc -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 $(WARN)
+EFILDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined -T $(EFI_LIB)/elf_x86_64_efi.lds \
               -L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o
 
 # Host unit tests: the pure modules compiled for Linux with sanitizers.
@@ -108,14 +108,14 @@ $(ISO_IMG): $(KERNEL_ELF) $(MOAT_FILES) scripts/mkiso.sh
 	scripts/mkiso.sh $@ $(KERNEL_ELF) $(filter-out $(KERNEL_ELF),$(MOAT_FILES))
 
 # ---- user-facing targets ----------------------------------------------------
-.PHONY: all build deps deps-check run run-bochs unit systest test clean help
+.PHONY: all build deps deps-check run run-bochs unit systest test bench clean help
 
 # The user-facing targets check the Debian packages first (installing them as root), then
 # build with a second make so that nothing is compiled before the toolchain exists.
 all: deps-check
 	@$(MAKE) --no-print-directory build
 
-build: $(KERNEL_ELF) $(EFI_APP) $(ESP_IMG) $(ISO_IMG) $(UNIT_BINS)
+build: $(KERNEL_ELF) $(EFI_APP) $(ESP_IMG) $(ISO_IMG) $(UNIT_BINS) $(GUEST_BINS)
 
 deps-check:
 	@scripts/deps.sh
@@ -140,6 +140,9 @@ test: all
 	@scripts/run-unit.sh $(UNIT_BINS)
 	$(PYTHON) -m pytest -v tests/system
 
+bench: all
+	$(PYTHON) scripts/bench.py
+
 clean:
 	rm -rf $(BUILD)
 
@@ -148,6 +151,7 @@ help:
 	@echo "make test    build, then run every unit and system test"
 	@echo "make unit    host unit tests only;  make systest  emulator tests only"
 	@echo "make run-bochs  the same image under Bochs (Intel VT-x model)"
+	@echo "make bench   instructions per exit round trip on each backend (build/bench.json)"
 	@echo "make deps    install the Debian packages Moat needs (as root)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

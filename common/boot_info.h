@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC   0x4f464e49544f4f42ull /* "BOOTINFO" little-endian */
-#define BOOT_INFO_VERSION 1u
+#define BOOT_INFO_VERSION 2u
 
 /* The kernel image is linked to run identity-mapped at this physical address.
  * Both loaders place it there (linker.ld uses the same value). */
@@ -62,6 +62,7 @@ enum boot_source {
 #define BOOT_MEM_MAX     512
 #define BOOT_MODULES_MAX 32
 #define BOOT_CMDLINE_MAX 256
+#define BOOT_CPUS_MAX    256
 
 struct boot_info {
     uint64_t magic;     /* BOOT_INFO_MAGIC */
@@ -78,6 +79,12 @@ struct boot_info {
     struct boot_framebuffer fb;
     struct boot_mem_range mem[BOOT_MEM_MAX];
     struct boot_module modules[BOOT_MODULES_MAX];
+    /* The CPUs the firmware knows, when the loader can ask it (UEFI MP Services, PI spec
+     * vol. 2 13.4): APIC IDs of the enabled, healthy processors, the boot CPU first.
+     * cpu_count 0: unknown; the kernel relies on the ACPI MADT, which wins when present. */
+    uint32_t cpu_count;
+    uint32_t rsvd_cpus;
+    uint32_t cpu_apic_id[BOOT_CPUS_MAX];
 };
 _Static_assert(__builtin_offsetof(struct boot_info, rsdp) == 0x20, "boot_info layout");
 _Static_assert(__builtin_offsetof(struct boot_info, cmdline) == 0x38, "boot_info layout");

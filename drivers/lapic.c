@@ -106,6 +106,11 @@ void lapic_send_startup(uint32_t apic_id, uint8_t page)
     send_ipi(apic_id, ICR_MODE_STARTUP | ICR_LEVEL_ASSERT | page);
 }
 
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+    send_ipi(apic_id, ICR_LEVEL_ASSERT | vector);
+}
+
 void lapic_nmi_others(void)
 {
     if (ready)

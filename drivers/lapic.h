@@ -16,6 +16,8 @@ void lapic_eoi(void);
 /* Start an AP (SDM vol. 3A 8.4.4.1): INIT, then STARTUP with the trampoline's page number. */
 void lapic_send_init(uint32_t apic_id);
 void lapic_send_startup(uint32_t apic_id, uint8_t page);
+/* A fixed-delivery IPI with `vector` to one CPU. */
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 /* NMI to every CPU but this one; a no-op before lapic_init_bsp(). */
 void lapic_nmi_others(void);
 /* Timer (SDM vol. 3A 11.5.4), divide-by-16 input clock. */

@@ -15,6 +15,7 @@ enum {
 #define MCR_DTR_RTS_OUT2 0x0b
 #define LSR_DR    0x01
 #define LSR_THRE  0x20
+#define LSR_TEMT  0x40
 #define UART_CLOCK_DIV_115200 1 /* 1.8432 MHz / (16 * 115200) */
 /* Upper bound on spins waiting for THRE: a real 16550 at 115200 baud drains a byte in ~87 us;
  * a UART that never reports THRE (absent or wedged) must not hang the hypervisor. */
@@ -41,6 +42,12 @@ void uart_putc(uint16_t port, char c)
     for (int i = 0; i < UART_TX_SPINS && !(inb(port + UART_LSR) & LSR_THRE); i++)
         cpu_relax();
     outb(port + UART_THR, (uint8_t)c);
+}
+
+void uart_flush(uint16_t port)
+{
+    for (int i = 0; i < UART_TX_SPINS && !(inb(port + UART_LSR) & LSR_TEMT); i++)
+        cpu_relax();
 }
 
 int uart_getc(uint16_t port)

@@ -11,6 +11,8 @@
 bool uart_init(uint16_t port);
 /* Send one byte, waiting (bounded) for the transmit holding register to empty. */
 void uart_putc(uint16_t port, char c);
+/* Wait (bounded) until every byte written has left the transmitter (LSR.TEMT). */
+void uart_flush(uint16_t port);
 /* Return the next received byte, or -1 when none is waiting. */
 int uart_getc(uint16_t port);
 #endif

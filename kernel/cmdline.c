@@ -64,6 +64,83 @@ static bool value_is(const char *v, size_t vlen, const char *lit)
     return strlen(lit) == vlen && memcmp(v, lit, vlen) == 0;
 }
 
+static bool parse_mib(const char *s, size_t len, uint32_t *out)
+{
+    uint32_t v = 0;
+    if (len == 0 || len > 7)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static bool copy_field(char *dst, const char *src, size_t len)
+{
+    if (len == 0 || len >= CMDLINE_NAME_MAX)
+        return false;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+    return true;
+}
+
+/* guest=IMAGE[,key=value...] */
+static void parse_guest(const char *w, size_t len, const char *v, size_t vlen, struct cmdline *out,
+                        struct errbuf *e)
+{
+    if (out->guest_count >= CMDLINE_GUESTS_MAX) {
+        report(e, w, len, "too many guest= options (at most 4)");
+        return;
+    }
+    struct cmdline_guest g = { .mode = CMDLINE_MODE_LONG64, .mem_mib = 16 };
+    const char *end = v + vlen;
+    const char *comma = memchr(v, ',', vlen);
+    const char *f_end = comma ? comma : end;
+    if (!copy_field(g.image, v, (size_t)(f_end - v))) {
+        report(e, w, len, "guest= needs an image name of 1 to 63 characters");
+        return;
+    }
+    for (const char *f = comma ? comma + 1 : end; f < end; f = f_end + 1) {
+        f_end = memchr(f, ',', (size_t)(end - f));
+        if (!f_end)
+            f_end = end;
+        size_t flen = (size_t)(f_end - f);
+        const char *eq = memchr(f, '=', flen);
+        size_t klen = eq ? (size_t)(eq - f) : flen;
+        const char *fv = eq ? eq + 1 : f_end;
+        size_t fvlen = (size_t)(f_end - fv);
+        if (klen == 4 && memcmp(f, "mode", 4) == 0 && eq) {
+            if (value_is(fv, fvlen, "long64"))
+                g.mode = CMDLINE_MODE_LONG64;
+            else if (value_is(fv, fvlen, "prot32"))
+                g.mode = CMDLINE_MODE_PROT32;
+            else if (value_is(fv, fvlen, "real"))
+                g.mode = CMDLINE_MODE_REAL;
+            else {
+                report(e, w, len, "mode must be long64, prot32 or real");
+                return;
+            }
+        } else if (klen == 3 && memcmp(f, "mem", 3) == 0 && eq) {
+            if (!parse_mib(fv, fvlen, &g.mem_mib) || g.mem_mib < 4 || g.mem_mib % 2) {
+                report(e, w, len, "mem is in MiB: an even number of at least 4");
+                return;
+            }
+        } else if (klen == 4 && memcmp(f, "args", 4) == 0 && eq) {
+            if (!copy_field(g.args, fv, fvlen)) {
+                report(e, w, len, "args must be 1 to 63 characters");
+                return;
+            }
+        } else {
+            report(e, w, len, "unknown guest= field (known: mode=, mem=, args=)");
+            return;
+        }
+    }
+    out->guests[out->guest_count++] = g;
+}
+
 static void parse_word(const char *w, size_t len, struct cmdline *out, struct errbuf *e)
 {
     const char *eq = memchr(w, '=', len);
@@ -91,18 +168,31 @@ static void parse_word(const char *w, size_t len, struct cmdline *out, struct er
     } else if (klen == 4 && memcmp(w, "exit", 4) == 0) {
         if (v && value_is(v, vlen, "boot"))
             out->exit = CMDLINE_EXIT_BOOT;
+        else if (v && value_is(v, vlen, "idle"))
+            out->exit = CMDLINE_EXIT_IDLE;
         else if (v && value_is(v, vlen, "never"))
             out->exit = CMDLINE_EXIT_NEVER;
         else
-            report(e, w, len, "exit takes 'boot' or 'never'");
+            report(e, w, len, "exit takes 'boot', 'idle' or 'never'");
+    } else if (klen == 5 && memcmp(w, "debug", 5) == 0) {
+        if (v && value_is(v, vlen, "fault"))
+            out->debug_fault = true;
+        else
+            report(e, w, len, "debug takes 'fault'");
+    } else if (klen == 5 && memcmp(w, "guest", 5) == 0) {
+        if (!v)
+            report(e, w, len, "guest= needs an image name");
+        else
+            parse_guest(w, len, v, vlen, out, e);
     } else {
-        report(e, w, len, "unknown option (known: console=, exit=)");
+        report(e, w, len, "unknown option (known: console=, exit=, guest=, debug=)");
     }
 }
 
 int cmdline_parse(const char *s, struct cmdline *out, char *err, size_t errlen)
 {
     struct errbuf e = { err, errlen, 0, 0 };
+    memset(out, 0, sizeof(*out));
     out->console_port = COM1;
     out->exit = CMDLINE_EXIT_NEVER;
     if (err && errlen)

@@ -25,6 +25,12 @@ uint16_t console_port(void)
     return console_uart;
 }
 
+void console_flush(void)
+{
+    if (console_uart)
+        uart_flush(console_uart);
+}
+
 void console_force_unlock(void)
 {
     console_unlocked = true;

@@ -11,6 +11,8 @@ void console_init(uint16_t port);
 uint16_t console_port(void);
 /* printf-style output (see include/libc/stdio.h for the conversions). */
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Wait until everything printed has left the UART (before ending an emulator run). */
+void console_flush(void);
 /* After a panic the lock may be held by a halted CPU: print without it from now on. */
 void console_force_unlock(void);
 #endif

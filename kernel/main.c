@@ -13,6 +13,8 @@
 #include "kernel/shutdown.h"
 #include "kernel/smp.h"
 #include "kernel/x86.h"
+#include "kernel/partition.h"
+#include "kernel/virt_core.h"
 #include "drivers/acpi.h"
 #include "drivers/lapic.h"
 #include "drivers/pic8259.h"
@@ -91,11 +93,26 @@ static void acpi_warn(void *ctx, const char *msg)
     printk("%s\n", msg);
 }
 
+/* Without an ACPI MADT (OVMF under Bochs publishes no tables), start the CPUs the loader
+ * learned from the firmware's MP Services instead. */
+static const char *cpus_from_boot_info(const struct boot_info *bi)
+{
+    if (acpi.cpu_count || !bi->cpu_count)
+        return "in MADT";
+    uint32_t n = bi->cpu_count < ACPI_MAX_CPUS ? bi->cpu_count : ACPI_MAX_CPUS;
+    for (uint32_t i = 0; i < n; i++)
+        acpi.cpus[i] = (struct acpi_cpu){ .apic_id = bi->cpu_apic_id[i], .acpi_uid = i,
+                                          .flags = ACPI_CPU_ENABLED };
+    acpi.cpu_count = acpi.cpu_enabled = n;
+    printk("cpus: no ACPI MADT: using the %u CPUs the firmware listed\n", n);
+    return "listed by the firmware";
+}
+
 static void acpi_init(const struct boot_info *bi)
 {
     const struct acpi_env env = { acpi_map, acpi_warn, NULL };
     if (!bi->rsdp) {
-        printk("acpi: the loader found no RSDP: running on the boot CPU only, PIT as clock\n");
+        printk("acpi: the loader found no RSDP: no ACPI tables, PIT as the reference clock\n");
         return;
     }
     int rc = acpi_parse(&env, bi->rsdp, &acpi);
@@ -103,7 +120,88 @@ static void acpi_init(const struct boot_info *bi)
     acpi_summary(&acpi, line, sizeof(line));
     printk("%s\n", line);
     if (rc != 0)
-        printk("acpi: %s: running on the boot CPU only\n", acpi_strerror(rc));
+        printk("acpi: %s\n", acpi_strerror(rc));
+}
+
+static const struct boot_module *module_find(const struct boot_info *bi, const char *name)
+{
+    for (uint32_t i = 0; i < bi->module_count; i++)
+        if (strncmp(bi->modules[i].name, name, BOOT_MODULE_NAME_MAX) == 0)
+            return &bi->modules[i];
+    return NULL;
+}
+
+static const enum guest_mode cmdline_modes[] = {
+    [CMDLINE_MODE_LONG64] = GUEST_MODE_LONG64,
+    [CMDLINE_MODE_PROT32] = GUEST_MODE_PROT32,
+    [CMDLINE_MODE_REAL] = GUEST_MODE_REAL,
+};
+
+/* Run the guest= partitions one after another (the configuration file and the scheduler will
+ * run several at once). Returns true when every one exited with status 0. */
+static bool run_guests(const struct boot_info *bi, const struct cmdline *cmd)
+{
+    bool all_ok = true;
+    for (uint32_t i = 0; i < cmd->guest_count; i++) {
+        const struct cmdline_guest *g = &cmd->guests[i];
+        const struct boot_module *m = module_find(bi, g->image);
+        char why[200];
+        if (!m) {
+            printk("partition %s: not started: no module named '%s' was loaded (put it in \\EFI\\MOAT\\ "
+                   "or pass it to module2)\n", g->image, g->image);
+            all_ok = false;
+            continue;
+        }
+        /* The partition is named after its image, without the extension, plus its args. */
+        char name[PART_NAME_MAX];
+        const char *dot = strchr(g->image, '.');
+        int stem = dot ? (int)(dot - g->image) : (int)strlen(g->image);
+        snprintf(name, sizeof(name), "%.*s%s%s", stem, g->image, g->args[0] ? "-" : "", g->args);
+        uint64_t before = pmm_free_bytes(&host_pmm);
+        struct partition *p = partition_create(name, hpa_to_ptr(m->base), m->size,
+                                               cmdline_modes[g->mode], (uint64_t)g->mem_mib * MIB,
+                                               g->args, why, sizeof(why));
+        if (!p) {
+            printk("partition %s: not started: %s\n", g->image, why);
+            all_ok = false;
+            continue;
+        }
+        if (!vdev_attach_console(p))
+            panic("partition %s: no room for the console device", p->name);
+        partition_run(p);
+        uint64_t total = 0;
+        for (uint32_t c = 0; c < p->vcpu_count; c++) {
+            struct vcpu *v = p->vcpus[c];
+            uint64_t n = 0;
+            for (unsigned k = 0; k < EXIT_KIND_COUNT; k++)
+                n += v->exits[k];
+            total += n;
+            printk("partition %s: vCPU %u: %lu exits (cpuid %lu, io %lu, msr %lu, hlt %lu, hypercall %lu, "
+                   "host interrupts %lu), %lu unclaimed port accesses, %lu refused MSR accesses\n",
+                   p->name, v->id, n, v->exits[EXIT_CPUID], v->exits[EXIT_IO],
+                   v->exits[EXIT_MSR_READ] + v->exits[EXIT_MSR_WRITE], v->exits[EXIT_HLT],
+                   v->exits[EXIT_HYPERCALL], v->exits[EXIT_INTR], v->io_unclaimed, v->msr_refused);
+        }
+        bool ok = strcmp(p->stop_reason, "all vCPUs finished") == 0 && p->exit_status == 0;
+        printk("partition %s: ended (%s), exit status %ld, %lu exits\n", p->name, p->stop_reason,
+               p->exit_status, total);
+        all_ok = all_ok && ok;
+        partition_destroy(p);
+        printk("memory: %lu MiB free (%ld KiB not returned)\n", pmm_free_bytes(&host_pmm) / MIB,
+               (int64_t)(before - pmm_free_bytes(&host_pmm)) / 1024);
+    }
+    return all_ok;
+}
+
+/* debug=fault: read an address the hypervisor never maps, to exercise the exception dump and
+ * panic path (system-tested). 1 TiB + 4 KiB lies above any RAM the test machines have. */
+#define DEBUG_FAULT_ADDR 0x10000001000ull
+
+static void debug_fault(void *arg)
+{
+    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)DEBUG_FAULT_ADDR;
+    printk("debug: CPU %u reads 0x%lx, which is not mapped\n", this_cpu()->index, (uint64_t)DEBUG_FAULT_ADDR);
+    (void)*p;
 }
 
 void kernel_main(const struct boot_info *bi)
@@ -143,20 +241,38 @@ void kernel_main(const struct boot_info *bi)
     percpu_bsp.online = 1;
     sti();
 
+    const char *cpu_source = cpus_from_boot_info(bi);
     uint32_t online = acpi.cpu_count ? smp_start_aps(&acpi, cr3, lapic_hz) : 1;
-    printk("cpus: %u online of %u in MADT (%s mode)\n", online, acpi.cpu_enabled ? acpi.cpu_enabled : 1,
-           lapic_x2apic_mode() ? "x2APIC" : "xAPIC");
+    printk("cpus: %u online of %u %s (%s mode)\n", online, acpi.cpu_enabled ? acpi.cpu_enabled : 1,
+           cpu_source, lapic_x2apic_mode() ? "x2APIC" : "xAPIC");
     uint32_t ticking = smp_wait_ticks(BOOT_TICKS);
     printk("timer: LAPIC timer %lu kHz (calibrated against the %s), tick %u Hz on %u CPUs\n",
            lapic_hz / 1000, timer_reference_name(), TIMER_TICK_HZ, ticking);
     if (ticking != online)
         panic("only %u of %u online CPUs take timer interrupts", ticking, online);
+    if (cmd.debug_fault) {
+        if (cpu_count > 1)
+            smp_run_on(percpu_of[cpu_count - 1], debug_fault, NULL);
+        else
+            debug_fault(NULL);
+        for (;;)
+            sti_hlt();
+    }
+    bool can_virt = virt_init();
     printk("memory: %lu MiB free after boot\n", pmm_free_bytes(&host_pmm) / MIB);
     printk("moat: boot complete\n");
 
     if (cmd.exit == CMDLINE_EXIT_BOOT) {
         printk("moat: test exit\n");
         shutdown_emulator(true);
+    }
+    if (cmd.guest_count) {
+        bool ok = can_virt && run_guests(bi, &cmd);
+        printk("moat: all partitions stopped%s\n", ok ? "" : " (some failed)");
+        if (cmd.exit == CMDLINE_EXIT_IDLE) {
+            printk("moat: test exit\n");
+            shutdown_emulator(ok);
+        }
     }
     for (;;)
         sti_hlt();

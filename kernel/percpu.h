@@ -41,7 +41,11 @@ struct percpu {
     uint64_t stack_top;   /* kernel stack, set before the CPU starts */
     volatile uint64_t ticks;   /* timer interrupts taken; read by other CPUs */
     volatile uint32_t online;  /* set by the CPU itself once fully initialized */
-    uint32_t rsvd;
+    volatile uint32_t virt_ready; /* VMX/SVM enabled on this CPU */
+    /* Work posted by another CPU (smp_run_on): the CPU runs it from its idle loop. */
+    void (*volatile work)(void *arg);
+    void *volatile work_arg;
+    void *virt_cpu;            /* the backend's per-CPU state (VMXON region, host save area) */
     uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
     struct tss64 tss __attribute__((aligned(16)));
     uint8_t ist_stacks[IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16)));

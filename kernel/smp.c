@@ -11,6 +11,7 @@
 #include "kernel/x86.h"
 #include "drivers/lapic.h"
 #include "drivers/timer.h"
+#include "kernel/trap.h"
 
 struct trampoline_params {
     uint64_t cr3;
@@ -36,8 +37,30 @@ static void __attribute__((noreturn)) ap_entry(struct percpu *p)
     lapic_init_cpu();
     timer_start_tick(ap_lapic_hz);
     __atomic_store_n(&p->online, 1, __ATOMIC_RELEASE);
-    for (;;)
-        sti_hlt();
+    for (;;) {
+        void (*fn)(void *) = __atomic_load_n(&p->work, __ATOMIC_ACQUIRE);
+        if (!fn) {
+            sti_hlt();
+            cli();
+            continue;
+        }
+        fn(p->work_arg);
+        __atomic_store_n(&p->work, NULL, __ATOMIC_RELEASE);
+    }
+}
+
+static void work_ipi(struct trap_frame *f)
+{
+    /* Nothing to do here: the interrupt only wakes the idle loop, which runs the work. */
+}
+
+void smp_run_on(struct percpu *cpu, void (*fn)(void *), void *arg)
+{
+    while (__atomic_load_n(&cpu->work, __ATOMIC_ACQUIRE))
+        cpu_relax();
+    cpu->work_arg = arg;
+    __atomic_store_n(&cpu->work, fn, __ATOMIC_RELEASE);
+    lapic_send_ipi(cpu->apic_id, VEC_WORK);
 }
 
 static struct percpu *percpu_new(uint32_t index, uint32_t apic_id)
@@ -74,6 +97,7 @@ uint32_t smp_start_aps(const struct acpi_info *acpi, hpa_t cr3, uint64_t lapic_h
     uint32_t bsp_id = this_cpu()->apic_id;
     uint32_t online = 1;
     ap_lapic_hz = lapic_hz;
+    trap_set_handler(VEC_WORK, work_ipi);
 
     hpa_t low = pmm_alloc(&host_pmm, 1, PAGE_SIZE, LOW_MEMORY_END);
     if (low == PMM_NONE) {

@@ -51,6 +51,7 @@ tr_pm32:
     or eax, (1 << 8)                    ; LME
     wrmsr
     mov eax, cr0
+    and eax, ~((1 << 30) | (1 << 29))   ; CD, NW: INIT leaves the caches disabled (SDM 9.1.1)
     or eax, (1 << 31) | (1 << 16) | (1 << 5) | 1   ; PG, WP, NE, PE
     mov cr0, eax
     jmp far [ebx + OFF(tr_far64)]

@@ -9,6 +9,8 @@
 
 /* Vectors 0-31 are exceptions (SDM vol. 3A 6.3.1). Ours sit high, above any legacy remap. */
 #define VEC_TIMER    0xef
+#define VEC_KICK     0xf0 /* IPI: leave guest mode and look at the partition's state */
+#define VEC_WORK     0xf1 /* IPI: run the posted work item */
 #define VEC_SPURIOUS 0xff
 
 /* Layout pushed by kernel/entry.asm: GPRs by the stub, then vector and error code, then the

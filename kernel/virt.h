@@ -138,6 +138,14 @@ struct virt_ops {
     void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
     /* Guest control state needed to read its memory and decode at RIP. */
     void (*get_sregs)(struct vcpu *v, struct guest_entry_state *out);
+    /* MSRs whose guest value lives in the VMCS/VMCB (EFER, PAT, FS/GS base, KERNEL_GS_BASE,
+     * SYSENTER_CS/ESP/EIP; on SVM also STAR, LSTAR, CSTAR, SFMASK). The generic MSR policy
+     * decides what a guest may touch and calls these for the values; they return false for an
+     * index the backend does not hold (the generic code then injects #GP). msr_set validates
+     * the value (e.g. reserved EFER bits, PAT types) and returns false to refuse it; guest
+     * EFER as seen by the guest never shows SVME. */
+    bool (*msr_get)(struct vcpu *v, uint32_t index, uint64_t *value);
+    bool (*msr_set)(struct vcpu *v, uint32_t index, uint64_t value);
     /* Release what vcpu_init allocated (the vCPU is not running anywhere). */
     void (*vcpu_destroy)(struct vcpu *v);
 };

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+// CPUID policy. Bit positions: Intel SDM vol. 2A "CPUID" (tables 3-8, 3-10, 3-11), AMD APM
+// vol. 3 appendix E. The hypervisor leaves follow the convention every OS probes: leaf
+// 0x40000000 returns the highest hypervisor leaf in EAX and a 12-byte vendor signature.
+#include <string.h>
+#include "kernel/cpuid_policy.h"
+
+#define L1_ECX_MONITOR    (1u << 3)  /* MONITOR/MWAIT: not intercepted, so hidden */
+#define L1_ECX_VMX        (1u << 5)
+#define L1_ECX_X2APIC     (1u << 21) /* no virtual local APIC yet */
+#define L1_ECX_TSC_DEADLINE (1u << 24)
+#define L1_ECX_HYPERVISOR (1u << 31) /* reserved for hypervisors to announce themselves */
+#define L1_EDX_APIC       (1u << 9)
+#define L1_EDX_HTT        (1u << 28)
+#define L1_EBX_APIC_ID_SHIFT 24
+#define L1_EBX_LOGICAL_SHIFT 16
+#define L6_EAX_ARAT       (1u << 2)
+#define EXT1_ECX_SVM      (1u << 2)
+#define EXT1_ECX_EXTAPIC  (1u << 3)
+#define EXT1_ECX_TOPOEXT  (1u << 22)
+#define L0B_TYPE_SMT  1u
+#define L0B_TYPE_CORE 2u
+
+/* Bits needed to hold ids 0..count-1 (the topology shift for count logical CPUs). */
+static uint32_t id_bits(uint32_t count)
+{
+    uint32_t bits = 0;
+    while ((1u << bits) < count)
+        bits++;
+    return bits;
+}
+
+struct cpuid_regs4 cpuid_policy(uint32_t leaf, uint32_t subleaf, struct cpuid_regs4 host,
+                                uint32_t vcpu_id, uint32_t vcpu_count)
+{
+    struct cpuid_regs4 r = host;
+    if (vcpu_count == 0)
+        vcpu_count = 1;
+
+    if (leaf >= CPUID_HV_BASE && leaf <= CPUID_HV_BASE + 0xff) {
+        memset(&r, 0, sizeof(r));
+        if (leaf == CPUID_HV_BASE) {
+            r.eax = CPUID_HV_MAX_LEAF;
+            memcpy(&r.ebx, CPUID_HV_SIGNATURE + 0, 4);
+            memcpy(&r.ecx, CPUID_HV_SIGNATURE + 4, 4);
+            memcpy(&r.edx, CPUID_HV_SIGNATURE + 8, 4);
+        } else if (leaf == CPUID_HV_MAX_LEAF) {
+            r.eax = CPUID_HV_INTERFACE;
+        }
+        return r;
+    }
+
+    switch (leaf) {
+    case 1:
+        r.ecx &= ~(L1_ECX_VMX | L1_ECX_MONITOR | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE);
+        r.ecx |= L1_ECX_HYPERVISOR;
+        r.edx &= ~L1_EDX_APIC;
+        r.ebx = (r.ebx & 0xffffu) | (vcpu_id << L1_EBX_APIC_ID_SHIFT) |
+                ((vcpu_count > 0xff ? 0xff : vcpu_count) << L1_EBX_LOGICAL_SHIFT);
+        if (vcpu_count > 1)
+            r.edx |= L1_EDX_HTT;
+        else
+            r.edx &= ~L1_EDX_HTT;
+        break;
+    case 4:
+        /* Cores per package - 1 in EAX[31:26]; threads sharing this cache in EAX[25:14]. */
+        if ((r.eax & 0x1f) != 0) {
+            r.eax &= ~(0x3fu << 26 | 0xfffu << 14);
+            r.eax |= ((vcpu_count - 1) & 0x3f) << 26;
+        }
+        break;
+    case 5: /* MONITOR/MWAIT parameters: hidden with the feature */
+        memset(&r, 0, sizeof(r));
+        break;
+    case 6:
+        r.eax &= L6_EAX_ARAT;
+        r.ebx = r.ecx = r.edx = 0;
+        break;
+    case 0xb:
+    case 0x1f:
+        /* One thread per core, vcpu_count cores in one package. */
+        r.edx = vcpu_id;
+        if (subleaf == 0) {
+            r.eax = 0;
+            r.ebx = 1;
+            r.ecx = (L0B_TYPE_SMT << 8) | subleaf;
+        } else if (subleaf == 1) {
+            r.eax = id_bits(vcpu_count);
+            r.ebx = vcpu_count;
+            r.ecx = (L0B_TYPE_CORE << 8) | subleaf;
+        } else {
+            r.eax = r.ebx = 0;
+            r.ecx = subleaf;
+        }
+        break;
+    case 0x80000001:
+        r.ecx &= ~(EXT1_ECX_SVM | EXT1_ECX_EXTAPIC | EXT1_ECX_TOPOEXT);
+        break;
+    case 0x80000008:
+        /* AMD: ECX[7:0] = logical processors - 1, ECX[15:12] = APIC ID size. */
+        r.ecx = (r.ecx & ~0xf0ffu) | ((vcpu_count - 1) & 0xff) | (id_bits(vcpu_count) << 12);
+        break;
+    case 0x8000000a: /* SVM features: hidden with SVM */
+    case 0x8000001e: /* AMD extended topology: hidden with TOPOEXT */
+        memset(&r, 0, sizeof(r));
+        break;
+    default:
+        break;
+    }
+    return r;
+}

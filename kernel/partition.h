@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+// A partition: an isolated guest with its own memory, second-level tables, vCPUs (one per
+// physical CPU it runs on), port-I/O devices and lifecycle. Stopping one never affects others.
+#ifndef KERNEL_PARTITION_H
+#define KERNEL_PARTITION_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "kernel/mm.h"
+#include "kernel/percpu.h"
+#include "kernel/s2pt.h"
+#include "kernel/spinlock.h"
+#include "kernel/vcpu.h"
+
+#define PART_NAME_MAX  32
+#define PART_ARGS_MAX  128
+#define PART_IO_MAX    8
+#define PART_REASON_MAX 192
+
+enum guest_mode { GUEST_MODE_LONG64, GUEST_MODE_PROT32, GUEST_MODE_REAL };
+enum part_state { PART_CREATED, PART_RUNNING, PART_STOPPED };
+
+struct partition;
+
+/* A port-I/O device: `io` handles one access of `size` bytes at `port` (inside its range);
+ * for reads it stores the value in *val. */
+struct io_device {
+    uint16_t base, count;
+    void (*io)(struct vcpu *v, struct io_device *d, uint16_t port, uint8_t size, bool in,
+               uint32_t *val);
+    void *ctx;
+};
+
+struct partition {
+    char name[PART_NAME_MAX];
+    char args[PART_ARGS_MAX];
+    enum guest_mode mode;
+    volatile enum part_state state;
+    struct spinlock lock;          /* guards state changes and the stop record */
+    hpa_t mem_hpa;                 /* RAM: [0, mem_size) guest-physical at mem_hpa */
+    uint64_t mem_size;
+    struct s2pt s2;
+    uint32_t vcpu_count;
+    struct vcpu *vcpus[MAX_CPUS];
+    volatile uint32_t vcpus_active; /* vCPUs not yet finished */
+    struct io_device io[PART_IO_MAX];
+    uint32_t io_count;
+    struct { uint8_t lcr, scratch; } com; /* COM1 forwarder state (kernel/vmexit.c) */
+    bool exited;                    /* every vCPU left through the exit hypercall */
+    int64_t exit_status;            /* the status vCPU 0 passed (0 = success) */
+    char stop_reason[PART_REASON_MAX];
+};
+
+/* The guest-physical layout of a partition's boot structures (docs/guest-abi.md). */
+#define GUEST_GDT_GPA    0x1000ull
+#define GUEST_PML4_GPA   0x2000ull
+#define GUEST_PDPT_GPA   0x3000ull
+#define GUEST_PD_GPA     0x4000ull /* 4 pages: 4 GiB of 2 MiB pages */
+#define GUEST_ARGS_GPA   0x8000ull
+#define GUEST_LOAD_GPA   0x100000ull
+#define GUEST_REAL_LOAD_GPA 0x10000ull
+#define GUEST_STACK_PER_VCPU 0x4000ull
+
+/* Build a partition: carve and zero memory, load the flat image for `mode`, build the
+ * second-level tables. Returns NULL with a sentence in why. */
+struct partition *partition_create(const char *name, const void *image, uint64_t image_size,
+                                   enum guest_mode mode, uint64_t mem_size, const char *args,
+                                   char *why, size_t why_len);
+/* Run vCPU i of p on CPU i for each of p's vCPUs, until every vCPU is done; returns then. */
+void partition_run(struct partition *p);
+/* Stop p (first reason wins, printed once); CPUs running its vCPUs are kicked out. */
+void partition_stop(struct partition *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Release p's memory, tables and vCPUs. p must not be running. */
+void partition_destroy(struct partition *p);
+/* Give p a COM1 that forwards its output to the console, prefixed with p's name. */
+bool vdev_attach_console(struct partition *p);
+/* Register a port-I/O device. */
+bool partition_add_io(struct partition *p, const struct io_device *d);
+
+/* Guest memory access by guest-physical address (bounds-checked against the RAM range). */
+bool guest_phys_read(struct partition *p, uint64_t gpa, void *buf, uint64_t len);
+bool guest_phys_write(struct partition *p, uint64_t gpa, const void *buf, uint64_t len);
+
+/* The architectural start state of vCPU `id` for p's entry mode (kernel/guest_entry.c), and
+ * the guest-memory structures that mode needs (page tables, GDT). */
+void guest_entry_build(struct partition *p, uint32_t id, struct guest_entry_state *st);
+void guest_entry_prepare_memory(struct partition *p);
+#endif

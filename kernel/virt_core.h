@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+// The generic side of virtualization: choosing and enabling the backend on every CPU, the
+// vCPU run loop and exit dispatch, and the guest ABI constants (docs/guest-abi.md).
+#ifndef KERNEL_VIRT_CORE_H
+#define KERNEL_VIRT_CORE_H
+#include <stdbool.h>
+#include "kernel/virt.h"
+#include "kernel/vcpu.h"
+
+/* Hypercalls: VMCALL (Intel) or VMMCALL (AMD) with the number in RAX, arguments in RDI, RSI,
+ * RDX; the result comes back in RAX (negative = error). Addresses are guest-physical. */
+enum hypercall {
+    HC_WRITE = 1,   /* RDI = buffer gpa, RSI = length (<= 4096): console output, whole lines */
+    HC_EXIT = 2,    /* RDI = status: this vCPU is done; the partition ends when all are */
+    HC_YIELD = 3,   /* give the CPU away; returns 0 */
+    HC_VERSION = 4, /* returns the ABI version (1) */
+};
+#define HC_ABI_VERSION 1
+#define HC_E_INVAL (-22)
+#define HC_E_NOSYS (-38)
+
+extern struct s2pt_format virt_s2_format;
+
+/* On the BSP once: choose the backend from the CPU vendor, then detect and enable it on every
+ * online CPU. Prints what is missing and returns false when no partition can run. */
+bool virt_init(void);
+/* Run v until it finishes (exit hypercall) or its partition stops. */
+void vcpu_loop(struct vcpu *v);
+#endif

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: Apache-2.0
+// The vCPU run loop and the generic exit handlers: one table indexed by exit kind. A handler
+// decides what happens next; whatever a guest does, the worst outcome is that its own
+// partition stops with a diagnostic.
+#include <string.h>
+#include <stdio.h>
+#include "kernel/virt_core.h"
+#include "kernel/partition.h"
+#include "kernel/console.h"
+#include "kernel/cpuid_policy.h"
+#include "kernel/gwalk.h"
+#include "kernel/insn.h"
+#include "kernel/msr_policy.h"
+#include "kernel/x86.h"
+
+enum exit_action {
+    ACT_RESUME, /* re-enter at the same RIP */
+    ACT_SKIP,   /* re-enter after the exiting instruction */
+    ACT_DONE,   /* this vCPU is finished */
+    ACT_STOP,   /* the partition was stopped */
+};
+
+typedef enum exit_action (*exit_handler)(struct vcpu *v, struct vm_exit *e);
+
+#define EFLAGS_VM (1ull << 17)
+#define EXC_GP 13
+
+/* ---- console output from guests ---------------------------------------------- */
+
+static void guest_putc(struct vcpu *v, char c)
+{
+    if (c == '\r')
+        return;
+    if (c != '\n' && v->line_len < VCPU_LINE_MAX) {
+        v->line[v->line_len++] = c;
+        if (v->line_len < VCPU_LINE_MAX)
+            return;
+    }
+    printk("[%s:%u] %.*s\n", v->part->name, v->id, (int)v->line_len, v->line);
+    v->line_len = 0;
+}
+
+/* ---- reading guest memory by linear address --------------------------------- */
+
+static bool gwalk_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *out)
+{
+    uint64_t val = 0;
+    if (!guest_phys_read(ctx, gpa, &val, size))
+        return false;
+    *out = val;
+    return true;
+}
+
+/* Copy up to `len` bytes of guest-linear memory at `la`; returns how many could be read. */
+static size_t guest_linear_read(struct vcpu *v, const struct guest_entry_state *s, uint64_t la,
+                                uint8_t *buf, size_t len)
+{
+    struct gwalk_regs r = { s->cr0, s->cr3, s->cr4, s->efer };
+    size_t done = 0;
+    while (done < len) {
+        uint64_t gpa, page_end;
+        if (gwalk_translate(&r, la + done, gwalk_read, v->part, &gpa, &page_end) != GWALK_OK)
+            break;
+        size_t chunk = len - done;
+        if (page_end - (la + done) < chunk)
+            chunk = (size_t)(page_end - (la + done));
+        if (!guest_phys_read(v->part, gpa, buf + done, chunk))
+            break;
+        done += chunk;
+    }
+    return done;
+}
+
+/* Length of the instruction at the exit's RIP, for hardware that did not report it. */
+static int decode_length(struct vcpu *v, const struct vm_exit *e, uint32_t *len)
+{
+    struct guest_entry_state s;
+    virt->get_sregs(v, &s);
+    enum insn_mode mode = insn_mode_of(s.cr0 & 1, s.rflags & EFLAGS_VM, s.efer & (1ull << 10),
+                                       s.cs.attr & 0x200, s.cs.attr & 0x400);
+    uint64_t la = e->rip + (mode == INSN_MODE_LONG64 ? 0 : s.cs.base);
+    uint8_t bytes[INSN_MAX_LEN];
+    size_t got = guest_linear_read(v, &s, la, bytes, sizeof(bytes));
+    struct insn in;
+    int rc = insn_decode(bytes, got, mode, &in);
+    if (rc != INSN_OK)
+        return rc;
+    *len = in.length;
+    return 0;
+}
+
+static void skip_instruction(struct vcpu *v, struct vm_exit *e)
+{
+    uint32_t len = e->insn_len;
+    if (len == 0) {
+        int rc = decode_length(v, e, &len);
+        if (rc != 0) {
+            partition_stop(v->part, "vCPU %u: cannot decode the instruction at rip 0x%lx (%s)",
+                           v->id, e->rip, insn_strerror(rc));
+            return;
+        }
+    }
+    virt->set_rip(v, e->rip + len);
+}
+
+/* ---- handlers ------------------------------------------------------------------ */
+
+static enum exit_action on_cpuid(struct vcpu *v, struct vm_exit *e)
+{
+    uint32_t leaf = (uint32_t)v->regs.gpr[GPR_RAX], sub = (uint32_t)v->regs.gpr[GPR_RCX];
+    struct cpuid_regs h = cpuid(leaf, sub);
+    struct cpuid_regs4 g = cpuid_policy(leaf, sub, (struct cpuid_regs4){ h.eax, h.ebx, h.ecx, h.edx },
+                                        v->id, v->part->vcpu_count);
+    v->regs.gpr[GPR_RAX] = g.eax;
+    v->regs.gpr[GPR_RBX] = g.ebx;
+    v->regs.gpr[GPR_RCX] = g.ecx;
+    v->regs.gpr[GPR_RDX] = g.edx;
+    return ACT_SKIP;
+}
+
+static enum exit_action on_io(struct vcpu *v, struct vm_exit *e)
+{
+    struct partition *p = v->part;
+    if (e->u.io.string) {
+        partition_stop(p, "vCPU %u: string port I/O (INS/OUTS) to port 0x%x is not supported yet",
+                       v->id, e->u.io.port);
+        return ACT_STOP;
+    }
+    uint8_t size = e->u.io.size;
+    uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+    uint32_t val = e->u.io.in ? mask : (uint32_t)v->regs.gpr[GPR_RAX] & mask;
+    bool claimed = false;
+    for (uint32_t i = 0; i < p->io_count; i++) {
+        struct io_device *d = &p->io[i];
+        if (e->u.io.port >= d->base && e->u.io.port < d->base + d->count) {
+            d->io(v, d, e->u.io.port, size, e->u.io.in, &val);
+            claimed = true;
+            break;
+        }
+    }
+    if (!claimed)
+        v->io_unclaimed++; /* reads see all ones, writes vanish */
+    if (e->u.io.in) {
+        uint64_t *rax = &v->regs.gpr[GPR_RAX];
+        if (size == 4)
+            *rax = val & mask; /* a 32-bit destination zero-extends */
+        else
+            *rax = (*rax & ~(uint64_t)mask) | (val & mask);
+    }
+    return ACT_SKIP;
+}
+
+static enum exit_action refuse_msr(struct vcpu *v)
+{
+    v->msr_refused++;
+    virt->inject_exception(v, EXC_GP, true, 0);
+    return ACT_RESUME; /* #GP: the faulting RDMSR/WRMSR is not retired */
+}
+
+static enum exit_action on_msr_read(struct vcpu *v, struct vm_exit *e)
+{
+    uint64_t val;
+    uint32_t idx = e->u.msr.index;
+    switch (msr_policy(idx, false)) {
+    case MSR_BACKEND:
+        if (!virt->msr_get(v, idx, &val))
+            return refuse_msr(v);
+        break;
+    case MSR_HOST_TSC:
+        val = rdtsc();
+        break;
+    case MSR_READS_ZERO:
+        val = 0;
+        break;
+    default:
+        return refuse_msr(v);
+    }
+    v->regs.gpr[GPR_RAX] = (uint32_t)val;
+    v->regs.gpr[GPR_RDX] = val >> 32;
+    return ACT_SKIP;
+}
+
+static enum exit_action on_msr_write(struct vcpu *v, struct vm_exit *e)
+{
+    uint32_t idx = e->u.msr.index;
+    uint64_t val = (v->regs.gpr[GPR_RDX] << 32) | (uint32_t)v->regs.gpr[GPR_RAX];
+    switch (msr_policy(idx, true)) {
+    case MSR_BACKEND:
+        if (!virt->msr_set(v, idx, val))
+            return refuse_msr(v);
+        return ACT_SKIP;
+    case MSR_WRITE_IGNORED:
+        return ACT_SKIP;
+    default:
+        return refuse_msr(v);
+    }
+}
+
+static void host_interrupt_window(void)
+{
+    /* STI's shadow covers one instruction: the NOP lets a pending host interrupt in. */
+    __asm__ volatile("sti; nop; cli" ::: "memory");
+}
+
+static enum exit_action on_hlt(struct vcpu *v, struct vm_exit *e)
+{
+    /* No virtual interrupt controller yet: the next host interrupt (at the latest the tick)
+     * wakes the vCPU, as a periodic timer would. The CPU sleeps meanwhile. */
+    sti_hlt();
+    cli();
+    return ACT_SKIP;
+}
+
+static const char *access_kind(const struct vm_exit *e)
+{
+    return e->u.npf.fetch ? "instruction fetch" : e->u.npf.write ? "write" : "read";
+}
+
+static enum exit_action on_npf(struct vcpu *v, struct vm_exit *e)
+{
+    partition_stop(v->part, "vCPU %u: %s at guest-physical 0x%lx outside its memory (rip 0x%lx)",
+                   v->id, access_kind(e), e->u.npf.gpa, e->rip);
+    return ACT_STOP;
+}
+
+static void dump_regs(struct vcpu *v)
+{
+    static const char names[GPR_COUNT][4] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                              "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
+    struct guest_entry_state s;
+    virt->get_sregs(v, &s);
+    printk("  rip %016lx rflags %016lx cr0 %lx cr3 %lx cr4 %lx efer %lx\n", s.rip, s.rflags, s.cr0,
+           s.cr3, s.cr4, s.efer);
+    for (int i = 0; i < GPR_COUNT; i += 4)
+        printk("  %-3s %016lx %-3s %016lx %-3s %016lx %-3s %016lx\n", names[i], v->regs.gpr[i],
+               names[i + 1], v->regs.gpr[i + 1], names[i + 2], v->regs.gpr[i + 2], names[i + 3],
+               v->regs.gpr[i + 3]);
+}
+
+static enum exit_action on_shutdown(struct vcpu *v, struct vm_exit *e)
+{
+    partition_stop(v->part, "vCPU %u: triple fault at rip 0x%lx", v->id, e->rip);
+    dump_regs(v);
+    return ACT_STOP;
+}
+
+static enum exit_action on_hypercall(struct vcpu *v, struct vm_exit *e)
+{
+    uint64_t *rax = &v->regs.gpr[GPR_RAX];
+    uint64_t a0 = v->regs.gpr[GPR_RDI], a1 = v->regs.gpr[GPR_RSI];
+    switch (*rax) {
+    case HC_WRITE: {
+        char buf[256];
+        if (a1 > 4096) {
+            *rax = (uint64_t)HC_E_INVAL;
+            break;
+        }
+        for (uint64_t off = 0; off < a1; off += sizeof(buf)) {
+            uint64_t n = a1 - off < sizeof(buf) ? a1 - off : sizeof(buf);
+            if (!guest_phys_read(v->part, a0 + off, buf, n)) {
+                *rax = (uint64_t)HC_E_INVAL;
+                return ACT_SKIP;
+            }
+            for (uint64_t i = 0; i < n; i++)
+                guest_putc(v, buf[i]);
+        }
+        *rax = a1;
+        break;
+    }
+    case HC_EXIT:
+        if (v->id == 0)
+            v->part->exit_status = (int64_t)a0;
+        if (v->line_len)
+            guest_putc(v, '\n');
+        return ACT_DONE;
+    case HC_YIELD:
+        host_interrupt_window();
+        *rax = 0;
+        break;
+    case HC_VERSION:
+        *rax = HC_ABI_VERSION;
+        break;
+    default:
+        *rax = (uint64_t)HC_E_NOSYS;
+        break;
+    }
+    return ACT_SKIP;
+}
+
+static enum exit_action on_intr(struct vcpu *v, struct vm_exit *e)
+{
+    host_interrupt_window();
+    return ACT_RESUME;
+}
+
+static enum exit_action on_resume(struct vcpu *v, struct vm_exit *e)
+{
+    return ACT_RESUME;
+}
+
+static enum exit_action on_entry_fail(struct vcpu *v, struct vm_exit *e)
+{
+    partition_stop(v->part, "vCPU %u: the CPU refused to enter the guest (reason 0x%lx, detail 0x%lx)",
+                   v->id, e->raw_reason, e->raw_qual);
+    dump_regs(v);
+    return ACT_STOP;
+}
+
+static enum exit_action on_unknown(struct vcpu *v, struct vm_exit *e)
+{
+    partition_stop(v->part, "vCPU %u: unhandled exit (reason 0x%lx, qualification 0x%lx) at rip 0x%lx",
+                   v->id, e->raw_reason, e->raw_qual, e->rip);
+    return ACT_STOP;
+}
+
+static const exit_handler handlers[EXIT_KIND_COUNT] = {
+    [EXIT_NONE] = on_unknown,
+    [EXIT_CPUID] = on_cpuid,
+    [EXIT_IO] = on_io,
+    [EXIT_MSR_READ] = on_msr_read,
+    [EXIT_MSR_WRITE] = on_msr_write,
+    [EXIT_HLT] = on_hlt,
+    [EXIT_NPF] = on_npf,
+    [EXIT_HYPERCALL] = on_hypercall,
+    [EXIT_SHUTDOWN] = on_shutdown,
+    [EXIT_INTR] = on_intr,
+    [EXIT_PREEMPT] = on_resume,
+    [EXIT_INIT] = on_resume,
+    [EXIT_SIPI] = on_resume,
+    [EXIT_ENTRY_FAIL] = on_entry_fail,
+    [EXIT_UNKNOWN] = on_unknown,
+};
+
+void vcpu_loop(struct vcpu *v)
+{
+    struct vm_exit e;
+    while (v->part->state == PART_RUNNING) {
+        virt->vcpu_run(v, &e);
+        unsigned kind = e.kind < EXIT_KIND_COUNT ? e.kind : EXIT_UNKNOWN;
+        v->exits[kind]++;
+        switch (handlers[kind](v, &e)) {
+        case ACT_SKIP:
+            skip_instruction(v, &e);
+            break;
+        case ACT_RESUME:
+            break;
+        case ACT_DONE:
+            return;
+        case ACT_STOP:
+            return;
+        }
+    }
+}
+
+/* ---- the console forwarder on COM1 ---------------------------------------------
+ * Until the virtual 16550 exists, a partition's COM1 is a transmit-only forwarder that
+ * answers like an idle UART: LSR says "transmitter empty", DLAB and scratch are kept. */
+
+#define COM1_BASE 0x3f8
+#define UART_LSR_THRE_TEMT 0x60
+#define UART_LCR_DLAB 0x80
+
+static void com_io(struct vcpu *v, struct io_device *d, uint16_t port, uint8_t size, bool in,
+                   uint32_t *val)
+{
+    struct partition *p = d->ctx;
+    unsigned reg = port - d->base;
+    if (!in) {
+        uint8_t b = (uint8_t)*val;
+        if (reg == 0 && !(p->com.lcr & UART_LCR_DLAB))
+            guest_putc(v, (char)b);
+        else if (reg == 3)
+            p->com.lcr = b;
+        else if (reg == 7)
+            p->com.scratch = b;
+        return;
+    }
+    *val = reg == 5 ? UART_LSR_THRE_TEMT : reg == 3 ? p->com.lcr : reg == 7 ? p->com.scratch : 0;
+}
+
+bool vdev_attach_console(struct partition *p)
+{
+    struct io_device d = { COM1_BASE, 8, com_io, p };
+    return partition_add_io(p, &d);
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# `make bench`: boots the benchmark guest (tests/guests/bench.asm) on every backend and turns
+# its TSC readings into instructions per exit round trip. The guest TSC counts instructions
+# under QEMU -icount shift=0,sleep=off and under Bochs clock sync=none, so the figures are
+# deterministic. Prints a table and writes build/bench.json.
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BUILD = REPO / "build"
+sys.path.insert(0, str(REPO / "tests" / "system"))
+import moat_emu  # noqa: E402
+
+# The floor: a hand-written minimal exit loop, measured on this machine (docs/design.md).
+FLOOR = {"svm-qemu": 111, "svm-bochs": 85, "vmx-bochs": 93}
+CMDLINE = "exit=idle guest=bench.bin"
+TARGETS = [
+    ("svm-qemu", "QEMU EPYC (AMD-V, no NRIPS)", "qemu", "EPYC"),
+    ("svm-bochs", "Bochs ryzen (AMD-V, NRIPS)", "bochs", "ryzen"),
+    ("vmx-bochs", "Bochs tigerlake (Intel VT-x)", "bochs", "tigerlake"),
+]
+LINE = re.compile(r"^\[bench:0\] BENCH (\w+) ([0-9a-f]+) ([0-9a-f]+)$", re.M)
+
+
+def esp(tmp: Path) -> Path:
+    img = tmp / "esp.img"
+    shutil.copyfile(BUILD / "esp.img", img)
+    (tmp / "cmdline.txt").write_text(CMDLINE + "\n")
+    moat_emu.mtools("mcopy", "-o", "-i", str(img), str(tmp / "cmdline.txt"), "::/EFI/MOAT/cmdline.txt")
+    moat_emu.mtools("mcopy", "-o", "-i", str(img), str(BUILD / "guests" / "bench.bin"), "::/EFI/MOAT/bench.bin")
+    return img
+
+
+def measure(key, kind, cpu, tmp: Path) -> dict:
+    log = BUILD / "bench" / key
+    shutil.rmtree(log, ignore_errors=True)
+    log.mkdir(parents=True)
+    img = esp(tmp)
+    if kind == "qemu":
+        run = moat_emu.qemu(key, log, esp=img, smp=1, mem=512, cpu=cpu, timeout=600,
+                            extra=("-icount", "shift=0,sleep=off"))
+    else:
+        run = moat_emu.bochs(key, log, esp=img, smp=1, mem=512, cpu=cpu, timeout=600)
+    run.run()
+    raw = {m.group(1): (int(m.group(2), 16), int(m.group(3), 16)) for m in LINE.finditer(run.text)}
+    if "nop" not in raw or "loop" not in raw:
+        raise SystemExit(f"bench: {key}: no BENCH lines; see {log}/serial.log\n{run.tail(20)}")
+    # 18 instructions per calibration iteration, 2 per empty-loop iteration.
+    ticks_per_insn = raw["nop"][0] / raw["nop"][1] / 18
+    loop = raw["loop"][0] / raw["loop"][1]
+    out = {}
+    for name in ("cpuid", "pio", "msr", "hypercall"):
+        ticks, n = raw[name]
+        # Each iteration also runs the loop and the set-up instructions in the guest (2 for
+        # DEC+JNZ, plus 1-3 register moves): subtract the empty loop only; report the rest.
+        out[name] = round((ticks / n - loop) / ticks_per_insn, 1)
+    out["ticks_per_instruction"] = round(ticks_per_insn, 4)
+    return out
+
+
+def main():
+    results = {}
+    with tempfile.TemporaryDirectory() as t:
+        for key, label, kind, cpu in TARGETS:
+            results[key] = {"label": label, **measure(key, kind, cpu, Path(t))}
+    print(f"{'backend':34} {'cpuid':>8} {'port io':>8} {'msr':>8} {'hcall':>8} {'floor':>6} {'cpuid/floor':>11}")
+    for key, r in results.items():
+        ratio = r["cpuid"] / FLOOR[key]
+        r["floor_cpuid"] = FLOOR[key]
+        r["cpuid_ratio"] = round(ratio, 2)
+        print(f"{r['label']:34} {r['cpuid']:8.1f} {r['pio']:8.1f} {r['msr']:8.1f} {r['hypercall']:8.1f} "
+              f"{FLOOR[key]:6d} {ratio:10.2f}x")
+    print("(instructions per exit round trip, guest side included; floor = bare exit loop)")
+    (BUILD / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {BUILD / 'bench.json'}")
+
+
+if __name__ == "__main__":
+    main()
