@@ -155,7 +155,9 @@ static bool svm_detect(struct virt_caps *caps, char *why, size_t len)
                  svm.ebx);
         return false;
     }
-    unsigned maxphyaddr = max_ext >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xff : 36;
+    struct cpuid_regs sizes = max_ext >= 0x80000008 ? cpuid(0x80000008, 0)
+                                                    : (struct cpuid_regs){ .eax = 0x3024 };
+    unsigned maxphyaddr = sizes.eax & 0xff, vaddr_bits = (sizes.eax >> 8) & 0xff;
     if (maxphyaddr < S2PT_MIN_PHYS_BITS || maxphyaddr > S2PT_MAX_PHYS_BITS) {
         snprintf(why, len, "this CPU reports MAXPHYADDR %u, outside what nested paging supports",
                  maxphyaddr);
@@ -190,6 +192,7 @@ static bool svm_detect(struct virt_caps *caps, char *why, size_t len)
     svm_caps = *caps;
     svm_lim = (struct svm_limits){
         .efer_ok = efer_ok, .cr4_ok = cr4_ok, .maxphyaddr = maxphyaddr,
+        .vaddr_bits = vaddr_bits >= 48 && vaddr_bits <= 57 ? vaddr_bits : 48,
         .flush_by_asid = caps->flush_by_asid,
     };
     svm_gib_pages = ext.edx & CPUID_EXT_PAGE1GB_EDX;
@@ -396,6 +399,17 @@ static void svm_get_sregs(struct vcpu *v, struct guest_entry_state *out)
     vmcb_store_state(((struct svm_vcpu *)v->arch)->vmcb, out);
 }
 
+/* The VMCB holds these MSRs' guest values; after VMSAVE it is current for all of them. */
+static bool svm_msr_get(struct vcpu *v, uint32_t index, uint64_t *value)
+{
+    return vmcb_msr_get(((struct svm_vcpu *)v->arch)->vmcb, index, value);
+}
+
+static bool svm_msr_set(struct vcpu *v, uint32_t index, uint64_t value)
+{
+    return vmcb_msr_set(((struct svm_vcpu *)v->arch)->vmcb, &svm_lim, index, value);
+}
+
 static void svm_vcpu_destroy(struct vcpu *v)
 {
     struct svm_vcpu *s = v->arch;
@@ -416,6 +430,8 @@ const struct virt_ops svm_ops = {
     .set_rip = svm_set_rip,
     .inject_exception = svm_inject_exception,
     .get_sregs = svm_get_sregs,
+    .msr_get = svm_msr_get,
+    .msr_set = svm_msr_set,
     .vcpu_destroy = svm_vcpu_destroy,
 };
 

@@ -2,6 +2,7 @@
 // The pure half of the AMD-V backend: moving a guest_entry_state into and out of a VMCB, the
 // VMRUN consistency checks done before VMRUN (so a bad state is reported in words, not as
 // VMEXIT_INVALID), and turning an EXITCODE into a struct vm_exit. No privileged instruction.
+#include <string.h>
 #include "svm/vmcb.h"
 #include "svm/npt.h"
 
@@ -185,6 +186,96 @@ const char *vmcb_check(const struct vmcb *vmcb, const struct svm_limits *lim)
     if (long_mode && (g->cs.attrib & SEG_ATTR_L) && (g->cs.attrib & SEG_ATTR_DB))
         return "guest CS.L and CS.D are both set in long mode";
     return NULL;
+}
+
+/* MSR indices (APM vol. 2 appendix A "MSR Cross-Reference"). */
+#define MSR_SYSENTER_CS  0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+#define MSR_PAT          0x277
+#define MSR_STAR         0xc0000081
+#define MSR_LSTAR        0xc0000082
+#define MSR_CSTAR        0xc0000083
+#define MSR_SFMASK       0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
+
+/* Where the VMCB keeps an MSR's guest value: its offset in the state save area (table B-2),
+ * or -1. Accessed with memcpy: the members of the packed struct are not to be pointed at. */
+static int msr_offset(uint32_t index)
+{
+    switch (index) {
+    case MSR_EFER: return offsetof(struct vmcb_save, efer);
+    case MSR_PAT: return offsetof(struct vmcb_save, g_pat);
+    case MSR_FS_BASE: return offsetof(struct vmcb_save, fs.base);
+    case MSR_GS_BASE: return offsetof(struct vmcb_save, gs.base);
+    case MSR_KERNEL_GS_BASE: return offsetof(struct vmcb_save, kernel_gs_base);
+    case MSR_STAR: return offsetof(struct vmcb_save, star);
+    case MSR_LSTAR: return offsetof(struct vmcb_save, lstar);
+    case MSR_CSTAR: return offsetof(struct vmcb_save, cstar);
+    case MSR_SFMASK: return offsetof(struct vmcb_save, sfmask);
+    case MSR_SYSENTER_CS: return offsetof(struct vmcb_save, sysenter_cs);
+    case MSR_SYSENTER_ESP: return offsetof(struct vmcb_save, sysenter_esp);
+    case MSR_SYSENTER_EIP: return offsetof(struct vmcb_save, sysenter_eip);
+    default: return -1;
+    }
+}
+
+bool vmcb_msr_get(const struct vmcb *vmcb, uint32_t index, uint64_t *value)
+{
+    int off = msr_offset(index);
+    if (off < 0)
+        return false;
+    memcpy(value, (const uint8_t *)&vmcb->save + off, sizeof(*value));
+    if (index == MSR_EFER)
+        *value &= ~EFER_SVME;
+    return true;
+}
+
+/* Bits 63 down to the linear-address width all equal (APM vol. 2 5.3.1 "Canonical Address
+ * Form"). */
+static bool canonical(uint64_t va, unsigned bits)
+{
+    int64_t s = (int64_t)(va << (64 - bits)) >> (64 - bits);
+    return (uint64_t)s == va;
+}
+
+bool vmcb_msr_set(struct vmcb *vmcb, const struct svm_limits *lim, uint32_t index, uint64_t value)
+{
+    int off = msr_offset(index);
+    if (off < 0)
+        return false;
+    switch (index) {
+    case MSR_EFER: {
+        /* APM vol. 2 3.1.7 "Extended Feature Enable Register (EFER)": reserved bits #GP; LMA
+         * is read-only; LME cannot change while paging is on (14.6 "Enabling and Activating
+         * Long Mode"). */
+        uint64_t old = vmcb->save.efer;
+        uint64_t writable = lim->efer_ok & ~(EFER_SVME | EFER_LMA);
+        if (value & ~(writable | EFER_LMA))
+            return false;
+        if ((vmcb->save.cr0 & CR0_PG) && ((value ^ old) & EFER_LME))
+            return false;
+        vmcb->save.efer = (value & writable) | (old & EFER_LMA) | EFER_SVME;
+        return true;
+    }
+    case MSR_PAT:
+        if (!pat_valid(value))
+            return false;
+        break;
+    case MSR_SFMASK:
+        if (value >> 32)
+            return false;
+        break;
+    case MSR_STAR:
+    case MSR_SYSENTER_CS:
+        break;
+    default: /* the address MSRs */
+        if (!canonical(value, lim->vaddr_bits))
+            return false;
+        break;
+    }
+    memcpy((uint8_t *)&vmcb->save + off, &value, sizeof(value));
+    return true;
 }
 
 uint64_t vmcb_exception_event(uint8_t vector, bool has_error, uint32_t error, uint64_t guest_cr0)

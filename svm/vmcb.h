@@ -290,6 +290,7 @@ struct svm_limits {
     uint64_t efer_ok;   /* EFER bits the CPU implements */
     uint64_t cr4_ok;    /* CR4 bits the CPU implements */
     unsigned maxphyaddr;
+    unsigned vaddr_bits; /* linear-address width: what "canonical" means (CPUID 0x80000008) */
     bool flush_by_asid;
 };
 
@@ -307,6 +308,16 @@ void vmcb_store_state(const struct vmcb *vmcb, struct guest_entry_state *out);
  * runs every later guest without nested paging). Returns NULL when vmcb may be run, else a
  * fixed phrase naming the broken rule. */
 const char *vmcb_check(const struct vmcb *vmcb, const struct svm_limits *lim);
+
+/* The guest's value of an MSR the VMCB holds (EFER without SVME, PAT, FS/GS base,
+ * KernelGSBase, STAR/LSTAR/CSTAR/SFMASK, SYSENTER_CS/ESP/EIP). False for any other index. */
+bool vmcb_msr_get(const struct vmcb *vmcb, uint32_t index, uint64_t *value);
+
+/* Sets one of those MSRs as WRMSR would, or returns false where WRMSR raises #GP: reserved
+ * EFER bits (SVME among them: the guest has no SVM), EFER.LME changed with paging on, a PAT
+ * byte that is no memory type, a non-canonical address, SFMASK[63:32]. EFER.LMA is the CPU's:
+ * a written LMA is ignored. */
+bool vmcb_msr_set(struct vmcb *vmcb, const struct svm_limits *lim, uint32_t index, uint64_t value);
 
 /* The EVENTINJ value raising exception `vector` (0..31) in a guest with the given CR0; real
  * mode pushes no error code (APM vol. 2 chapter 8, "Real-Mode Interrupt Control Transfers"). */

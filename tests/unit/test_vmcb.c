@@ -22,6 +22,7 @@ static const struct svm_limits lim = {
     .efer_ok = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME,
     .cr4_ok = 0x3f07ff, /* VME..OSXMMEXCPT, FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP */
     .maxphyaddr = 40,
+    .vaddr_bits = 48,
     .flush_by_asid = false,
 };
 
@@ -266,6 +267,63 @@ static void test_events(void **unused)
     assert_false(vmcb_reinject(0x80000480));                /* INT 0x80 */
 }
 
+static void test_msrs(void **unused)
+{
+    struct guest_entry_state st = state64();
+    uint64_t v;
+    build(&st);
+    /* EFER: SVME hidden on read, refused on write; LMA kept; LME frozen while paging. */
+    assert_true(vmcb_msr_get(&vmcb, 0xc0000080, &v));
+    assert_int_equal(v, EFER_LME | EFER_LMA);
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0xc0000080, EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE));
+    assert_int_equal(vmcb.save.efer, EFER_LME | EFER_LMA | EFER_NXE | EFER_SCE | EFER_SVME);
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0xc0000080, EFER_LME | EFER_NXE)); /* LMA ignored */
+    assert_int_equal(vmcb.save.efer, EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME);
+    assert_false(vmcb_msr_set(&vmcb, &lim, 0xc0000080, EFER_LME | EFER_LMA | EFER_SVME));
+    assert_false(vmcb_msr_set(&vmcb, &lim, 0xc0000080, EFER_LMA | BIT(9)));
+    assert_false(vmcb_msr_set(&vmcb, &lim, 0xc0000080, 0)); /* LME off with paging on */
+    assert_int_equal(vmcb.save.efer, EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME);
+    assert_null(vmcb_check(&vmcb, &lim));
+    st = state_prot32();
+    build(&st);
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0xc0000080, EFER_LME)); /* paging off: allowed */
+    assert_int_equal(vmcb.save.efer, EFER_LME | EFER_SVME);
+    assert_null(vmcb_check(&vmcb, &lim));
+    assert_false(vmcb_msr_set(&vmcb, &lim, 0xc0000080, EFER_LME | EFER_LMA | EFER_TCE));
+
+    /* PAT, SFMASK, addresses. */
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0x277, UINT64_C(0x0007050100070406)));
+    assert_int_equal(vmcb.save.g_pat, UINT64_C(0x0007050100070406));
+    assert_false(vmcb_msr_set(&vmcb, &lim, 0x277, UINT64_C(0x0007040600070403)));
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0xc0000084, 0x47700));
+    assert_false(vmcb_msr_set(&vmcb, &lim, 0xc0000084, UINT64_C(1) << 32));
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0xc0000081, UINT64_C(0x0023001000000000)));
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0xc0000082, UINT64_C(0xffffffff81000000)));
+    assert_int_equal(vmcb.save.lstar, UINT64_C(0xffffffff81000000));
+    assert_false(vmcb_msr_set(&vmcb, &lim, 0xc0000082, UINT64_C(0x0000800000000000)));
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0xc0000100, UINT64_C(0x00007fffffffe000)));
+    assert_int_equal(vmcb.save.fs.base, UINT64_C(0x00007fffffffe000));
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0xc0000101, 0x1000));
+    assert_int_equal(vmcb.save.gs.base, 0x1000);
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0xc0000102, 0x2000));
+    assert_int_equal(vmcb.save.kernel_gs_base, 0x2000);
+    struct svm_limits la57 = lim;
+    la57.vaddr_bits = 57;
+    assert_true(vmcb_msr_set(&vmcb, &la57, 0xc0000100, UINT64_C(0x00ff000000000000)));
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0x174, 0x10));
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0x175, 0x8000));
+    assert_true(vmcb_msr_set(&vmcb, &lim, 0x176, 0x9000));
+    assert_int_equal(vmcb.save.sysenter_cs, 0x10);
+    assert_int_equal(vmcb.save.sysenter_esp, 0x8000);
+    assert_int_equal(vmcb.save.sysenter_eip, 0x9000);
+    assert_true(vmcb_msr_get(&vmcb, 0x176, &v));
+    assert_int_equal(v, 0x9000);
+
+    /* Not held in the VMCB. */
+    assert_false(vmcb_msr_get(&vmcb, 0x1b, &v));
+    assert_false(vmcb_msr_set(&vmcb, &lim, 0xc0010114, 0));
+}
+
 /* ---- exit decoding --------------------------------------------------------------------- */
 
 static struct guest_gprs gprs;
@@ -409,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_each_rule),
         cmocka_unit_test(test_legacy_cr3),
         cmocka_unit_test(test_events),
+        cmocka_unit_test(test_msrs),
         cmocka_unit_test(test_decode_instructions),
         cmocka_unit_test(test_decode_io),
         cmocka_unit_test(test_decode_npf),
