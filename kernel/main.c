@@ -182,7 +182,7 @@ static bool run_guests(const struct boot_info *bi, const struct cmdline *cmd)
                    v->exits[EXIT_MSR_READ] + v->exits[EXIT_MSR_WRITE], v->exits[EXIT_HLT],
                    v->exits[EXIT_HYPERCALL], v->exits[EXIT_INTR], v->io_unclaimed, v->msr_refused);
         }
-        bool ok = strcmp(p->stop_reason, "all vCPUs finished") == 0 && p->exit_status == 0;
+        bool ok = p->exited && p->exit_status == 0;
         printk("partition %s: ended (%s), exit status %ld, %lu exits\n", p->name, p->stop_reason,
                p->exit_status, total);
         all_ok = all_ok && ok;

@@ -212,6 +212,12 @@ void partition_run(struct partition *p)
     while (__atomic_load_n(&p->vcpus_active, __ATOMIC_ACQUIRE) != 0)
         sti_hlt();
     cli();
-    if (p->state != PART_STOPPED)
-        partition_stop(p, "all vCPUs finished");
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    if (p->state != PART_STOPPED) {
+        /* A clean end: every vCPU left through the exit hypercall. */
+        p->state = PART_STOPPED;
+        p->exited = true;
+        snprintf(p->stop_reason, sizeof(p->stop_reason), "all vCPUs finished");
+    }
+    spin_unlock_irqrestore(&p->lock, flags);
 }
