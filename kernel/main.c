@@ -24,18 +24,8 @@
 
 extern const uint8_t __kernel_start[], __kernel_end[];
 
-struct pmm host_pmm;
 static struct acpi_info acpi;
 static uint64_t mapped_limit; /* the identity map covers RAM and [0, 4 GiB) */
-
-hpa_t frames_alloc_zeroed(uint64_t pages, uint64_t max_end)
-{
-    hpa_t pa = pmm_alloc(&host_pmm, pages, PAGE_SIZE, max_end);
-    if (pa == PMM_NONE)
-        panic("out of memory allocating %lu pages below 0x%lx", pages, max_end);
-    memset(hpa_to_ptr(pa), 0, pages * PAGE_SIZE);
-    return pa;
-}
 
 static void __attribute__((noreturn)) bad_boot_info(const char *why)
 {
@@ -73,7 +63,7 @@ static void memory_init(const struct boot_info *bi)
     uint32_t ranges;
     pmm_map_summary(bi->mem, bi->mem_count, &usable, &ranges);
     printk("memory: %lu MiB usable in %u ranges, %lu MiB free\n", usable / MIB, ranges,
-           pmm_free_bytes(&host_pmm) / MIB);
+           frames_free_bytes() / MIB);
 
     mapped_limit = 4 * GIB;
     for (uint32_t i = 0; i < bi->mem_count; i++)
@@ -157,7 +147,7 @@ static bool run_guests(const struct boot_info *bi, const struct cmdline *cmd)
         const char *dot = strchr(g->image, '.');
         int stem = dot ? (int)(dot - g->image) : (int)strlen(g->image);
         snprintf(name, sizeof(name), "%.*s%s%s", stem, g->image, g->args[0] ? "-" : "", g->args);
-        uint64_t before = pmm_free_bytes(&host_pmm);
+        uint64_t before = frames_free_bytes();
         struct partition *p = partition_create(name, hpa_to_ptr(m->base), m->size,
                                                cmdline_modes[g->mode], (uint64_t)g->mem_mib * MIB,
                                                g->args, why, sizeof(why));
@@ -187,8 +177,8 @@ static bool run_guests(const struct boot_info *bi, const struct cmdline *cmd)
                p->exit_status, total);
         all_ok = all_ok && ok;
         partition_destroy(p);
-        printk("memory: %lu MiB free (%ld KiB not returned)\n", pmm_free_bytes(&host_pmm) / MIB,
-               (int64_t)(before - pmm_free_bytes(&host_pmm)) / 1024);
+        printk("memory: %lu MiB free (%ld KiB not returned)\n", frames_free_bytes() / MIB,
+               (int64_t)(before - frames_free_bytes()) / 1024);
     }
     return all_ok;
 }
@@ -259,7 +249,7 @@ void kernel_main(const struct boot_info *bi)
             sti_hlt();
     }
     bool can_virt = virt_init();
-    printk("memory: %lu MiB free after boot\n", pmm_free_bytes(&host_pmm) / MIB);
+    printk("memory: %lu MiB free after boot\n", frames_free_bytes() / MIB);
     printk("moat: boot complete\n");
 
     if (cmd.exit == CMDLINE_EXIT_BOOT) {

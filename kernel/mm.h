@@ -23,9 +23,16 @@ static inline hpa_t ptr_to_hpa(const void *p)
     return (hpa_t)(uintptr_t)p;
 }
 
+/* The locked interface to host_pmm; use these, never pmm_* on host_pmm directly (every CPU
+ * allocates). frames_alloc returns PMM_NONE when nothing fits; align is in bytes. */
+hpa_t frames_alloc(uint64_t pages, uint64_t align, uint64_t max_end);
 /* `pages` zeroed frames below max_end (0: anywhere), or panic: used only where running out
  * at boot leaves nothing sensible to do. */
 hpa_t frames_alloc_zeroed(uint64_t pages, uint64_t max_end);
+/* Return frames; freeing what was not allocated is a Moat bug and panics. */
+void frames_free(hpa_t pa, uint64_t pages);
+uint64_t frames_free_bytes(void);
+uint64_t frames_largest_free(void);
 
 /* Build the hypervisor's identity map of [0, 4 GiB) and of all RAM above, RAM write-back and
  * holes uncached (MTRRs still apply on top), and switch this CPU to it. Returns CR3. */

@@ -17,7 +17,7 @@
 
 static uint64_t s2_alloc_page(void *ctx)
 {
-    uint64_t pa = pmm_alloc(&host_pmm, 1, PAGE_SIZE, 0);
+    uint64_t pa = frames_alloc(1, PAGE_SIZE, 0);
     if (pa == PMM_NONE)
         return S2PT_NO_PAGE;
     memset(hpa_to_ptr(pa), 0, PAGE_SIZE);
@@ -26,7 +26,7 @@ static uint64_t s2_alloc_page(void *ctx)
 
 static void s2_free_page(void *ctx, uint64_t hpa)
 {
-    pmm_free(&host_pmm, hpa, 1);
+    frames_free(hpa, 1);
 }
 
 static void *s2_phys_to_virt(void *ctx, uint64_t hpa)
@@ -89,7 +89,7 @@ struct partition *partition_create(const char *name, const void *image, uint64_t
         return NULL;
     }
     uint64_t pages = (sizeof(struct partition) + PAGE_SIZE - 1) / PAGE_SIZE;
-    uint64_t pa = pmm_alloc(&host_pmm, pages, PAGE_SIZE, 0);
+    uint64_t pa = frames_alloc(pages, PAGE_SIZE, 0);
     if (pa == PMM_NONE) {
         fail(why, why_len, "out of memory for the partition descriptor");
         return NULL;
@@ -102,11 +102,11 @@ struct partition *partition_create(const char *name, const void *image, uint64_t
     p->mem_size = mem_size;
     p->state = PART_CREATED;
 
-    p->mem_hpa = pmm_alloc(&host_pmm, mem_size / PAGE_SIZE, PART_MEM_ALIGN, 0);
+    p->mem_hpa = frames_alloc(mem_size / PAGE_SIZE, PART_MEM_ALIGN, 0);
     if (p->mem_hpa == PMM_NONE) {
         fail(why, why_len, "needs %lu MiB but the largest free block is %lu MiB", mem_size / MIB,
-             pmm_largest_free(&host_pmm) / MIB);
-        pmm_free(&host_pmm, pa, pages);
+             frames_largest_free() / MIB);
+        frames_free(pa, pages);
         return NULL;
     }
     memset(hpa_to_ptr(p->mem_hpa), 0, mem_size);
@@ -131,14 +131,14 @@ void partition_destroy(struct partition *p)
     for (uint32_t i = 0; i < p->vcpu_count; i++) {
         if (p->vcpus[i]) {
             virt->vcpu_destroy(p->vcpus[i]);
-            pmm_free(&host_pmm, ptr_to_hpa(p->vcpus[i]), (sizeof(struct vcpu) + PAGE_SIZE - 1) / PAGE_SIZE);
+            frames_free(ptr_to_hpa(p->vcpus[i]), (sizeof(struct vcpu) + PAGE_SIZE - 1) / PAGE_SIZE);
         }
     }
     s2pt_destroy(&p->s2);
     /* Scrub before the memory goes back: the next owner must not see this guest's data. */
     memset(hpa_to_ptr(p->mem_hpa), 0, p->mem_size);
-    pmm_free(&host_pmm, p->mem_hpa, p->mem_size / PAGE_SIZE);
-    pmm_free(&host_pmm, ptr_to_hpa(p), (sizeof(struct partition) + PAGE_SIZE - 1) / PAGE_SIZE);
+    frames_free(p->mem_hpa, p->mem_size / PAGE_SIZE);
+    frames_free(ptr_to_hpa(p), (sizeof(struct partition) + PAGE_SIZE - 1) / PAGE_SIZE);
 }
 
 void partition_stop(struct partition *p, const char *fmt, ...)

@@ -40,6 +40,7 @@ struct percpu {
     uint32_t apic_id;
     uint64_t stack_top;   /* kernel stack, set before the CPU starts */
     volatile uint64_t ticks;   /* timer interrupts taken; read by other CPUs */
+    uint64_t nmis;             /* NMIs taken outside a panic */
     volatile uint32_t online;  /* set by the CPU itself once fully initialized */
     volatile uint32_t virt_ready; /* VMX/SVM enabled on this CPU */
     /* Work posted by another CPU (smp_run_on): the CPU runs it from its idle loop. */

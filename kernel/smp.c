@@ -99,7 +99,7 @@ uint32_t smp_start_aps(const struct acpi_info *acpi, hpa_t cr3, uint64_t lapic_h
     ap_lapic_hz = lapic_hz;
     trap_set_handler(VEC_WORK, work_ipi);
 
-    hpa_t low = pmm_alloc(&host_pmm, 1, PAGE_SIZE, LOW_MEMORY_END);
+    hpa_t low = frames_alloc(1, PAGE_SIZE, LOW_MEMORY_END);
     if (low == PMM_NONE) {
         printk("smp: no free page below 1 MiB for the AP trampoline: running on the BSP only\n");
         return online;

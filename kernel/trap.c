@@ -82,8 +82,15 @@ void trap_dump(const struct trap_frame *f)
 void trap_dispatch(struct trap_frame *f)
 {
     uint64_t v = f->vector;
-    if (v == 2 && panic_in_progress())
-        halt_forever(); /* the panicking CPU stops the others with an NMI */
+    if (v == 2) {
+        if (panic_in_progress())
+            halt_forever(); /* the panicking CPU stops the others with an NMI */
+        /* Any other NMI (a watchdog, one that arrived while a guest ran): count it and go on.
+         * No printing: the interrupted code may hold the console lock. */
+        if (percpu_ready())
+            this_cpu()->nmis++;
+        return;
+    }
     if (v < 32) {
         panic_frame(f, "exception %lu (%s), error code 0x%lx", v, exception_names[v], f->error_code);
     }

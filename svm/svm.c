@@ -95,14 +95,9 @@ static struct virt_caps svm_caps;
 static struct svm_limits svm_lim;
 static bool svm_gib_pages, svm_nx;
 static bool selftest_ok;
-/* host_pmm takes no lock; this serialises the backend's own allocations. */
-static struct spinlock svm_mem_lock = SPINLOCK_INIT;
-
 static hpa_t svm_alloc(uint64_t pages, uint64_t max_end)
 {
-    uint64_t f = spin_lock_irqsave(&svm_mem_lock);
-    hpa_t pa = pmm_alloc(&host_pmm, pages, PAGE_SIZE, max_end);
-    spin_unlock_irqrestore(&svm_mem_lock, f);
+    hpa_t pa = frames_alloc(pages, PAGE_SIZE, max_end);
     if (pa != PMM_NONE)
         memset(hpa_to_ptr(pa), 0, pages * PAGE_SIZE);
     return pa;
@@ -110,11 +105,7 @@ static hpa_t svm_alloc(uint64_t pages, uint64_t max_end)
 
 static void svm_free(hpa_t pa, uint64_t pages)
 {
-    uint64_t f = spin_lock_irqsave(&svm_mem_lock);
-    int rc = pmm_free(&host_pmm, pa, pages);
-    spin_unlock_irqrestore(&svm_mem_lock, f);
-    if (rc != 0)
-        panic("svm: freeing %lu pages at 0x%lx: %s", pages, pa, pmm_strerror(rc));
+    frames_free(pa, pages);
 }
 
 static uint32_t cpuid_reg(struct cpuid_regs r, uint8_t reg)
