@@ -22,7 +22,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 # use the kernel stack), identity-mapped below 2 GiB so the small code model works.
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-stack-protector \
            -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small \
-           -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+           -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns \
            -I. -isystem include/libc $(WARN) -DMOAT_KERNEL
 KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack -Wl,--build-id=none -T linker.ld
 KNASMFLAGS := -f elf64 -g -F dwarf -I.

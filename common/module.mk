@@ -5,3 +5,5 @@ EFI_SRCS    += common/fmt.c
 
 UNIT_TESTS += fmt
 UNIT_fmt_SRCS := tests/unit/test_fmt.c
+UNIT_TESTS += string
+UNIT_string_SRCS := tests/unit/test_string.c

@@ -2,7 +2,6 @@
 // CPUID policy. Bit positions: Intel SDM vol. 2A "CPUID" (tables 3-8, 3-10, 3-11), AMD APM
 // vol. 3 appendix E. The hypervisor leaves follow the convention every OS probes: leaf
 // 0x40000000 returns the highest hypervisor leaf in EAX and a 12-byte vendor signature.
-#include <string.h>
 #include "kernel/cpuid_policy.h"
 
 #define L1_ECX_MONITOR    (1u << 3)  /* MONITOR/MWAIT: not intercepted, so hidden */
@@ -37,13 +36,15 @@ struct cpuid_regs4 cpuid_policy(uint32_t leaf, uint32_t subleaf, struct cpuid_re
     if (vcpu_count == 0)
         vcpu_count = 1;
 
+    static const struct cpuid_regs4 zero;
     if (leaf >= CPUID_HV_BASE && leaf <= CPUID_HV_BASE + 0xff) {
-        memset(&r, 0, sizeof(r));
+        /* Plain assignments, no memcpy: this is on the CPUID exit's hot path. */
+        r = zero;
         if (leaf == CPUID_HV_BASE) {
             r.eax = CPUID_HV_MAX_LEAF;
-            memcpy(&r.ebx, CPUID_HV_SIGNATURE + 0, 4);
-            memcpy(&r.ecx, CPUID_HV_SIGNATURE + 4, 4);
-            memcpy(&r.edx, CPUID_HV_SIGNATURE + 8, 4);
+            r.ebx = CPUID_HV_SIG_EBX;
+            r.ecx = CPUID_HV_SIG_ECX;
+            r.edx = CPUID_HV_SIG_EDX;
         } else if (leaf == CPUID_HV_MAX_LEAF) {
             r.eax = CPUID_HV_INTERFACE;
         }
@@ -70,7 +71,7 @@ struct cpuid_regs4 cpuid_policy(uint32_t leaf, uint32_t subleaf, struct cpuid_re
         }
         break;
     case 5: /* MONITOR/MWAIT parameters: hidden with the feature */
-        memset(&r, 0, sizeof(r));
+        r = zero;
         break;
     case 6:
         r.eax &= L6_EAX_ARAT;
@@ -102,7 +103,7 @@ struct cpuid_regs4 cpuid_policy(uint32_t leaf, uint32_t subleaf, struct cpuid_re
         break;
     case 0x8000000a: /* SVM features: hidden with SVM */
     case 0x8000001e: /* AMD extended topology: hidden with TOPOEXT */
-        memset(&r, 0, sizeof(r));
+        r = zero;
         break;
     default:
         break;

@@ -13,6 +13,9 @@ struct cpuid_regs4 {
 #define CPUID_HV_BASE      0x40000000u
 #define CPUID_HV_MAX_LEAF  0x40000001u
 #define CPUID_HV_SIGNATURE "MoatMoatMoat" /* EBX, ECX, EDX of leaf 0x40000000 */
+#define CPUID_HV_SIG_EBX 0x74616f4du     /* "Moat" as little-endian bytes */
+#define CPUID_HV_SIG_ECX 0x74616f4du
+#define CPUID_HV_SIG_EDX 0x74616f4du
 #define CPUID_HV_INTERFACE 0x3174614du    /* leaf 0x40000001 EAX: "Mat1", ABI version 1 */
 
 /* The guest's view of (leaf, subleaf) for vCPU `vcpu_id` of a partition with `vcpu_count`
