@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Every VMCS field Moat knows, described once: name, encoding and width, grouped as in Intel
 // SDM vol. 3D appendix B "Field Encoding in VMCS". The list generates the field enum and the
-// width of each field (vmx/vmcs.h turns that into width-checked accessors). Pure: no asm.
+// width of each field (vmx/vmx_insn.h turns that into width-checked accessors). Pure: no asm.
 #ifndef VMX_VMCS_FIELDS_H
 #define VMX_VMCS_FIELDS_H
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Intel VT-x behind kernel/virt.h: detecting and enabling VMX on each CPU, building a vCPU's
-// VMCS (controls, host state, guest state from struct guest_entry_state), and the guest state
-// accessors. The run loop and exit translation are in vmx_run.c; the EPT format in ept.c.
-// Manual: Intel SDM vol. 3C chapters 24-29, vol. 3D appendices A-C.
+// Intel VT-x behind kernel/virt.h (Intel SDM vol. 3C chapters 24-29, vol. 3D appendices A-C):
+// detecting and enabling VMX on each CPU, building a vCPU's VMCS (controls, host state, guest
+// state from struct guest_entry_state), the guest-state and MSR accessors. The run loop and
+// exit translation are in vmx_run.c; the EPT entry format in ept.c.
 #include <stdio.h>
 #include <string.h>
 #include "vmx/vmx_internal.h"

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Architectural constants of Intel VT-x (SDM vol. 3C chapters 24-29, vol. 3D appendices A-C):
-// capability MSRs, execution/exit/entry control bits, exit reasons and qualifications,
-// event-information formats, segment access rights. Also the one rule for fitting a wanted
-// control value to a capability MSR. Pure: no instruction, host unit tests include it.
+// capability MSRs, VM-execution/exit/entry controls, exit reasons and qualifications, event
+// information, segment access rights; and the rule fitting a wanted control value to its
+// capability MSR. Pure: no instruction, so host unit tests include it.
 #ifndef VMX_VMX_ARCH_H
 #define VMX_VMX_ARCH_H
 

@@ -1,8 +1,8 @@
 ; SPDX-License-Identifier: Apache-2.0
 ; The VT-x world switch: an ordinary C-callable function that loads the guest's GPRs from
-; struct guest_gprs (x86 register-number order, RSP excepted: it lives in the VMCS), enters
-; with VMLAUNCH or VMRESUME, and at the VM exit saves them back and returns to C.
-; Offsets and encodings used here are asserted in vmx/vmx_internal.h and vmx/vmcs_fields.h.
+; struct guest_gprs (register-number order; RSP lives in the VMCS), enters with VMLAUNCH or
+; VMRESUME, and at the VM exit saves them back and returns to C. Offsets and encodings used
+; here are asserted in vmx/vmx_internal.h and vmx/vmcs_fields.h.
 
 bits 64
 default rel

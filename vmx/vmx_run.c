@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Running a VT-x vCPU: the entry/exit loop around vmx_entry.asm, the translation of VMX exits
-// into struct vm_exit (SDM vol. 3C appendix C, 28.2 "Recording VM-Exit Information"), and the
-// exits the backend completes itself because they only exist for its CR0/CR4/CR8 ownership.
-// Hot path: a CPUID exit costs four VMREADs here; everything else is read when a kind needs it.
+// Running a VT-x vCPU: entering through vmx_entry.asm, translating VMX exits into struct vm_exit
+// (SDM vol. 3C appendix C, 28.2 "Recording VM-Exit Information"), and completing the exits that
+// exist only because of the backend's own CR0/CR4/CR8 ownership. A CPUID exit costs four
+// VMREADs here; everything else is read only for the kinds that need it.
 #include "vmx/vmx_internal.h"
 #include "vmx/vmx_arch.h"
 #include "vmx/vmx_insn.h"

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Host unit tests of the VT-x backend's pure parts: every VMCS field of vmx/vmcs_fields.h
-// against the encoding rules of SDM vol. 3C 25.11.2 (width bits, access type, type bits,
-// reserved bits, no encoding twice), control fitting against real capability MSR values, and
-// the segment attribute conversion between kernel/virt.h and the VMCS access-rights format.
+// Host unit tests of the VT-x backend's pure parts: every field of vmx/vmcs_fields.h against
+// the encoding rules of SDM vol. 3C 25.11.2 (width and access-type bits, type bits, reserved
+// bits, no encoding twice), control fitting against real capability MSRs, and the segment
+// attribute conversion between kernel/virt.h and VMCS access rights.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
