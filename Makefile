@@ -96,8 +96,9 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 
 # ---- images -----------------------------------------------------------------
-# Moat's folder on the ESP: the kernel plus every file the kernel may ask for by name.
-MOAT_FILES := $(KERNEL_ELF) $(wildcard configs/default/*)
+# Moat's folder on the ESP: the kernel plus every file the kernel may ask for by name. The
+# default command line (configs/default/cmdline.txt) runs the self-test guest on every CPU.
+MOAT_FILES := $(KERNEL_ELF) $(wildcard configs/default/*) $(BUILD)/guests/selftest.bin
 ESP_IMG := $(BUILD)/esp.img
 ISO_IMG := $(BUILD)/moat.iso
 

@@ -188,7 +188,8 @@ def test_bochs_grub_iso(boot, kernel_elf, mkiso, log_dir, tmp_path):
     cmdline = tmp_path / "cmdline.txt"
     cmdline.write_text("exit=boot\n")
     # The same files `make` puts beside the kernel (configs/default), plus the command line.
-    files = sorted(str(p) for p in (moat_emu.REPO / "configs" / "default").glob("*") if p.is_file())
+    files = sorted(str(p) for p in (moat_emu.REPO / "configs" / "default").glob("*")
+                   if p.is_file() and p.name != "cmdline.txt")
     iso = tmp_path / "moat.iso"
     res = subprocess.run([str(mkiso), str(iso), str(kernel_elf), *files, str(cmdline)],
                          capture_output=True, text=True)
