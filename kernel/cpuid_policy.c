@@ -8,6 +8,17 @@
 #define L1_ECX_VMX        (1u << 5)
 #define L1_ECX_X2APIC     (1u << 21) /* no virtual local APIC yet */
 #define L1_ECX_TSC_DEADLINE (1u << 24)
+/* XSAVE and what depends on it: XSETBV is not emulated yet (it always exits on VT-x), so
+ * guests must not see XSAVE, and AVX and its descendants need XSAVE-managed state. */
+#define L1_ECX_FMA     (1u << 12)
+#define L1_ECX_XSAVE   (1u << 26)
+#define L1_ECX_OSXSAVE (1u << 27)
+#define L1_ECX_AVX     (1u << 28)
+#define L1_ECX_F16C    (1u << 29)
+#define L7_EBX_AVX2_AVX512 ((1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) | (1u << 26) | \
+                            (1u << 27) | (1u << 28) | (1u << 30) | (1u << 31))
+#define L7_ECX_AVX512  ((1u << 1) | (1u << 6) | (1u << 11) | (1u << 12) | (1u << 14))
+#define L7_EDX_AVX512_AMX ((1u << 2) | (1u << 3) | (1u << 8) | (1u << 22) | (1u << 23) | (1u << 24))
 #define L1_ECX_HYPERVISOR (1u << 31) /* reserved for hypervisors to announce themselves */
 #define L1_EDX_APIC       (1u << 9)
 #define L1_EDX_HTT        (1u << 28)
@@ -53,7 +64,8 @@ struct cpuid_regs4 cpuid_policy(uint32_t leaf, uint32_t subleaf, struct cpuid_re
 
     switch (leaf) {
     case 1:
-        r.ecx &= ~(L1_ECX_VMX | L1_ECX_MONITOR | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE);
+        r.ecx &= ~(L1_ECX_VMX | L1_ECX_MONITOR | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE | L1_ECX_FMA |
+                   L1_ECX_XSAVE | L1_ECX_OSXSAVE | L1_ECX_AVX | L1_ECX_F16C);
         r.ecx |= L1_ECX_HYPERVISOR;
         r.edx &= ~L1_EDX_APIC;
         r.ebx = (r.ebx & 0xffffu) | (vcpu_id << L1_EBX_APIC_ID_SHIFT) |
@@ -70,8 +82,16 @@ struct cpuid_regs4 cpuid_policy(uint32_t leaf, uint32_t subleaf, struct cpuid_re
             r.eax |= ((vcpu_count - 1) & 0x3f) << 26;
         }
         break;
-    case 5: /* MONITOR/MWAIT parameters: hidden with the feature */
+    case 5:   /* MONITOR/MWAIT parameters: hidden with the feature */
+    case 0xd: /* XSAVE state components: hidden with XSAVE */
         r = zero;
+        break;
+    case 7:
+        if (subleaf == 0) {
+            r.ebx &= ~L7_EBX_AVX2_AVX512;
+            r.ecx &= ~L7_ECX_AVX512;
+            r.edx &= ~L7_EDX_AVX512_AMX;
+        }
         break;
     case 6:
         r.eax &= L6_EAX_ARAT;

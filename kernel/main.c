@@ -209,6 +209,8 @@ void kernel_main(const struct boot_info *bi)
     if (nerr)
         printk("%s\n(the options above were ignored)\n", cmd_errors);
 
+    /* A BIOS may hand over with the caches off (CR0.CD/NW); guests would inherit it too. */
+    write_cr0(read_cr0() & ~(CR0_CD | CR0_NW));
     pic8259_disable();
     lapic_init_bsp();
     percpu_bsp.index = 0;

@@ -37,6 +37,10 @@ static void test_leaf1(void **state)
     assert_false(r.ecx & (1u << 3));         /* MONITOR hidden */
     assert_false(r.ecx & (1u << 21));        /* x2APIC hidden */
     assert_false(r.edx & (1u << 9));         /* no local APIC offered */
+    assert_false(r.ecx & (1u << 26));        /* XSAVE, OSXSAVE, AVX hidden */
+    assert_false(r.ecx & (1u << 27));
+    assert_false(r.ecx & (1u << 28));
+    assert_true(r.ecx & (1u << 0));          /* SSE3 stays */
     assert_int_equal(r.ebx >> 24, 3);        /* initial APIC ID = vCPU id */
     assert_int_equal((r.ebx >> 16) & 0xff, 4);
     assert_int_equal(r.ebx & 0xffff, 0x0800); /* CLFLUSH size and brand kept */
@@ -44,7 +48,22 @@ static void test_leaf1(void **state)
     r = cpuid_policy(1, 0, host, 0, 1);
     assert_false(r.edx & (1u << 28));        /* one vCPU: no HTT */
     /* Unrelated bits of the host survive. */
-    assert_int_equal(r.ecx & 0x7fffffd7u & ~(1u << 21) & ~(1u << 24), host.ecx & 0x7fffffd7u & ~(1u << 21) & ~(1u << 24));
+    uint32_t changed = (1u << 31) | (1u << 29) | (1u << 28) | (1u << 27) | (1u << 26) | (1u << 24) |
+                       (1u << 21) | (1u << 12) | (1u << 5) | (1u << 3);
+    assert_int_equal(r.ecx & ~changed, host.ecx & ~changed);
+}
+
+static void test_xsave_family_hidden(void **state)
+{
+    struct cpuid_regs4 r = cpuid_policy(7, 0, all_ones, 0, 1);
+    assert_false(r.ebx & (1u << 5));   /* AVX2 */
+    assert_false(r.ebx & (1u << 16));  /* AVX512F */
+    assert_true(r.ebx & (1u << 0));    /* FSGSBASE stays */
+    assert_true(r.ebx & (1u << 9));    /* ERMS stays */
+    r = cpuid_policy(7, 1, all_ones, 0, 1);
+    assert_int_equal(r.ebx, 0xffffffffu); /* other subleaves untouched */
+    r = cpuid_policy(0xd, 0, all_ones, 0, 1);
+    assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
 }
 
 static void test_svm_hidden(void **state)
@@ -101,6 +120,7 @@ int main(void)
         cmocka_unit_test(test_signature_leaf),
         cmocka_unit_test(test_leaf1),
         cmocka_unit_test(test_svm_hidden),
+        cmocka_unit_test(test_xsave_family_hidden),
         cmocka_unit_test(test_topology),
         cmocka_unit_test(test_passthrough),
     };
