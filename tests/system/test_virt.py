@@ -4,6 +4,7 @@
 # Intel VT-x (Bochs tigerlake, sandy bridge), and CPUs that cannot run guests are refused
 # clearly (Bochs lynnfield: no unrestricted guest; penryn: no EPT; turion: no NPT).
 import re
+import subprocess
 
 import pytest
 
@@ -86,16 +87,33 @@ def test_qemu_epyc_svm_guests(boot, guest_esp, log_dir):
 
 
 @pytest.mark.bochs
-@pytest.mark.parametrize("model,vendor", [
-    ("tigerlake", "Intel VT-x"),
-    ("corei7_sandy_bridge_2600k", "Intel VT-x"),
-    ("ryzen", "AMD-V"),
-    ("phenom_8650_toliman", "AMD-V"),
+@pytest.mark.parametrize("model,vendor,cpus", [
+    ("tigerlake", "Intel VT-x", 2),
+    ("corei7_sandy_bridge_2600k", "Intel VT-x", 1),
+    ("ryzen", "AMD-V", 1),
+    ("phenom_8650_toliman", "AMD-V", 1),
 ])
-def test_bochs_guests(boot, guest_esp, log_dir, model, vendor):
-    run = boot(moat_emu.bochs(log_dir.name, log_dir, esp=guest_esp(ALL_GUESTS), smp=1,
+def test_bochs_guests(boot, guest_esp, log_dir, model, vendor, cpus):
+    run = boot(moat_emu.bochs(log_dir.name, log_dir, esp=guest_esp(ALL_GUESTS), smp=cpus,
                               mem=MEM_MIB, cpu=model, timeout=300))
-    assert_all_guests(run, 1, vendor)
+    assert_all_guests(run, cpus, vendor)
+    assert_bochs_clean(run)
+
+
+@pytest.mark.bochs
+def test_bochs_grub_guests(boot, kernel_elf, mkiso, log_dir, tmp_path):
+    """The same guests through GRUB and Multiboot2 modules, AMD-V on 2 CPUs (Bochs ryzen)."""
+    cmdline = tmp_path / "cmdline.txt"
+    cmdline.write_text(ALL_GUESTS + "\n")
+    iso = tmp_path / "moat.iso"
+    files = [str(moat_emu.BUILD / "guests" / g) for g in GUESTS]
+    res = subprocess.run([str(mkiso), str(iso), str(kernel_elf), *files, str(cmdline)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, f"mkiso.sh failed ({res.returncode}):\n{res.stderr}"
+    run = boot(moat_emu.bochs(log_dir.name, log_dir, iso=iso, smp=2, mem=MEM_MIB, cpu="ryzen",
+                              timeout=300))
+    assert run.search(r"booted by Multiboot2"), run.report("not booted through GRUB")
+    assert_all_guests(run, 2, "AMD-V")
     assert_bochs_clean(run)
 
 
