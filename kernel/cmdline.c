@@ -4,6 +4,7 @@
 #include <string.h>
 #include <stdio.h>
 #include "kernel/cmdline.h"
+#include "common/digits.h"
 
 #define COM1 0x3f8
 
@@ -41,17 +42,10 @@ static bool parse_u16(const char *s, size_t len, uint16_t *out)
         return false;
     uint32_t v = 0;
     for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (base == 16 && c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (base == 16 && c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
+        int d = digit_value(s[i], base);
+        if (d < 0)
             return false;
-        v = v * base + d;
+        v = v * base + (unsigned)d;
         if (v > 0xffff)
             return false;
     }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "kernel/config.h"
+#include "common/digits.h"
 
 #define KIB ((uint64_t)1024)
 #define MIB (1024 * KIB)
@@ -363,16 +364,10 @@ static size_t scan_uint(const char *s, size_t n, uint64_t *out, bool *big)
     }
     size_t start = i;
     for (; i < n; i++) {
-        char c = s[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (base == 16 && c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (base == 16 && c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
+        int dv = digit_value(s[i], base);
+        if (dv < 0)
             break;
+        unsigned d = (unsigned)dv;
         if (v > (UINT64_MAX - d) / base)
             *big = true;
         else
