@@ -40,7 +40,12 @@ fuzz-config: $(FUZZ_CONFIG)
 	$(FUZZ_CONFIG) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	    -artifact_prefix=$(BUILD)/fuzz/artifacts/ $(FUZZ_CONFIG_CORPUS) configs/examples
 
+# Quiet unless it finds something: libFuzzer's progress lines go to build/fuzz/smoke.log.
 fuzz-smoke: $(FUZZ_CONFIG)
 	@mkdir -p $(FUZZ_CONFIG_CORPUS) $(BUILD)/fuzz/artifacts
-	$(FUZZ_CONFIG) -max_total_time=$(FUZZ_SMOKE_SECONDS) -max_len=4096 -timeout=10 -print_final_stats=1 \
-	    -artifact_prefix=$(BUILD)/fuzz/artifacts/ $(FUZZ_CONFIG_CORPUS) configs/examples
+	@if $(FUZZ_CONFIG) -max_total_time=$(FUZZ_SMOKE_SECONDS) -max_len=4096 -timeout=10 \
+	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/artifacts/ $(FUZZ_CONFIG_CORPUS) \
+	    configs/examples > $(BUILD)/fuzz/smoke.log 2>&1; then \
+	    echo "fuzz-smoke: config parser: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' \
+	        $(BUILD)/fuzz/smoke.log | grep -o '[0-9]*$$') inputs in $(FUZZ_SMOKE_SECONDS) s, no crash"; \
+	else tail -40 $(BUILD)/fuzz/smoke.log; echo "fuzz-smoke: FAILED (see $(BUILD)/fuzz/)"; exit 1; fi

@@ -2,8 +2,9 @@
 ; Moat's first test guest, 64-bit. Every vCPU checks the exits the hypervisor handles (CPUID
 ; policy, port I/O, allowed and refused MSRs, hypercalls, HLT), printing one PASS or FAIL line
 ; per check on COM1, then leaves through the exit hypercall. With args "fault", vCPU 0 then
-; waits for the others and writes outside the partition's memory: the hypervisor must stop
-; the partition and name the address.
+; waits for the others and writes outside the partition's memory; with "triple" it takes an
+; exception with no usable IDT (a triple fault). Either way the hypervisor must stop the
+; partition and say why.
 ; Entry (docs/guest-abi.md): RDI = vCPU id, RSI = vCPU count, RDX = args gpa, RCX = RAM size.
 
 %include "tests/guests/guest.inc"
@@ -190,12 +191,22 @@ start:
     cmp r12, 0
     jne .exit
     cmp dword [r14], 'faul'
+    je .wait
+    cmp dword [r14], 'trip'
     jne .exit
 .wait:
     pause
     mov eax, [SHARED_GPA]
     cmp rax, r13
     jb .wait
+    cmp dword [r14], 'trip'
+    jne .outside
+    ; #UD with an empty IDT: no handler for #UD, none for #DF, so the CPU shuts down.
+    lea rsi, [rel s_triple]
+    call print
+    lidt [rel empty_idtr]
+    ud2
+.outside:
     ; Write 4 KiB past the end of RAM: the hypervisor must stop the partition here.
     lea rsi, [rel s_fault]
     call print
@@ -243,6 +254,9 @@ newline:
     ret
 
 align 8
+empty_idtr:
+    dw 0
+    dq 0
 idtr:
     dw 256 * 16 - 1
     dq IDT_GPA
@@ -265,4 +279,5 @@ s_hc_write_fail: db "hypercall-write", 0
 s_hlt:           db "hlt", 0
 s_done:          db "DONE", 10, 0
 s_fault:         db "writing outside memory", 10, 0
+s_triple:        db "triple-faulting", 10, 0
 s_fault_missed:  db "fault-not-caught", 0

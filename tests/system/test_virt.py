@@ -86,6 +86,22 @@ def test_qemu_epyc_svm_guests(boot, guest_esp, log_dir):
     assert run.returncode == 3, run.report("QEMU status: 'some failed' (the fault partition) is 3")
 
 
+@pytest.mark.qemu
+def test_qemu_triple_fault_stops_only_that_partition(boot, guest_esp, log_dir):
+    """Bochs cannot report a guest triple fault as an exit (it resets), so this runs on QEMU:
+    the partition is stopped with a register dump, and the next partition still runs."""
+    esp = guest_esp("exit=idle guest=selftest.bin,args=triple guest=prot32.bin,mode=prot32")
+    run = boot(moat_emu.qemu(log_dir.name, log_dir, esp=esp, smp=2, mem=MEM_MIB, cpu="EPYC",
+                             timeout=120))
+    assert_selftest(run, "selftest-triple", 2)
+    stop = run.search(r"^partition selftest-triple: stopped: vCPU 0: triple fault at rip 0x[0-9a-f]+$")
+    assert stop, run.report("the triple fault was not reported")
+    assert run.search(r"^  rip [0-9a-f]{16} rflags [0-9a-f]{16} cr0 "), run.report("no register dump")
+    assert run.search(r"^\[prot32:0\] PASS prot32-entry$"), run.report("the next partition did not run")
+    assert not run.search(r"PANIC on CPU"), run.report("the hypervisor panicked")
+    assert run.trigger == "test exit"
+
+
 @pytest.mark.bochs
 @pytest.mark.parametrize("model,vendor,cpus", [
     ("tigerlake", "Intel VT-x", 2),
