@@ -173,8 +173,11 @@ static bool run_guests(const struct boot_info *bi, const struct cmdline *cmd)
                    v->exits[EXIT_HYPERCALL], v->exits[EXIT_INTR], v->io_unclaimed, v->msr_refused);
         }
         bool ok = p->exited && p->exit_status == 0;
-        printk("partition %s: ended (%s), exit status %ld, %lu exits\n", p->name, p->stop_reason,
-               p->exit_status, total);
+        if (p->exited)
+            printk("partition %s: ended (all vCPUs exited), exit status %ld, %lu exits\n", p->name,
+                   p->exit_status, total);
+        else
+            printk("partition %s: ended (stopped: %s), %lu exits\n", p->name, p->stop_reason, total);
         all_ok = all_ok && ok;
         partition_destroy(p);
         printk("memory: %lu MiB free (%ld KiB not returned)\n", frames_free_bytes() / MIB,

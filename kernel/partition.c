@@ -217,7 +217,7 @@ void partition_run(struct partition *p)
         /* A clean end: every vCPU left through the exit hypercall. */
         p->state = PART_STOPPED;
         p->exited = true;
-        snprintf(p->stop_reason, sizeof(p->stop_reason), "all vCPUs finished");
+        snprintf(p->stop_reason, sizeof(p->stop_reason), "all vCPUs exited");
     }
     spin_unlock_irqrestore(&p->lock, flags);
 }

@@ -52,7 +52,7 @@ def assert_all_guests(run, cpus, vendor):
     assert not run.search(r"\] FAIL "), run.report("a guest check failed")
     assert not run.search(r"PANIC on CPU"), run.report("the hypervisor panicked")
     assert_selftest(run, "selftest", cpus)
-    assert run.search(r"^partition selftest: ended \(all vCPUs finished\), exit status 0,"), \
+    assert run.search(r"^partition selftest: ended \(all vCPUs exited\), exit status 0,"), \
         run.report("selftest did not end cleanly through the exit hypercall")
     # The fault variant: every vCPU passes, then vCPU 0 writes 4 KiB past its 16 MiB of RAM.
     assert_selftest(run, "selftest-fault", cpus)
@@ -62,7 +62,7 @@ def assert_all_guests(run, cpus, vendor):
     for name, check in (("prot32", "prot32-entry"), ("real16", "real-mode-entry")):
         for v in range(vcpus_of(run, name)):
             assert run.search(rf"^\[{name}:{v}\] PASS {check}$"), run.report(f"{name} vCPU {v}")
-        assert run.search(rf"^partition {name}: ended \(all vCPUs finished\), exit status 0,"), \
+        assert run.search(rf"^partition {name}: ended \(all vCPUs exited\), exit status 0,"), \
             run.report(f"{name} did not end cleanly")
     # Every partition's memory came back.
     for m in run.findall(r"^memory: \d+ MiB free \((-?\d+) KiB not returned\)$"):
