@@ -44,11 +44,35 @@ static void guest_putc(struct vcpu *v, char c)
 
 static bool gwalk_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *out)
 {
-    uint64_t val = 0;
-    if (!guest_phys_read(ctx, gpa, &val, size))
+    const struct partition *p = ctx;
+    if (gpa > p->mem_size || size > p->mem_size - gpa)
         return false;
-    *out = val;
+    const void *src = hpa_to_ptr(p->mem_hpa + gpa);
+    if (size == 8) {
+        __builtin_memcpy(out, src, 8);
+    } else {
+        uint32_t v32;
+        __builtin_memcpy(&v32, src, 4);
+        *out = v32;
+    }
     return true;
+}
+
+/* The usual encodings of the instructions that cause these exits, without prefixes: when the
+ * bytes at RIP start with one, its length is known without the full decoder. A prefixed form
+ * (legal, rare) goes through insn_decode. */
+static uint32_t canonical_length(enum vm_exit_kind kind, const uint8_t *b, size_t got)
+{
+    if (got >= 1 && kind == EXIT_HLT && b[0] == 0xf4)
+        return 1;
+    if (got < 2 || b[0] != 0x0f)
+        return 0;
+    if ((kind == EXIT_CPUID && b[1] == 0xa2) || (kind == EXIT_MSR_READ && b[1] == 0x32) ||
+        (kind == EXIT_MSR_WRITE && b[1] == 0x30))
+        return 2;
+    if (kind == EXIT_HYPERCALL && got >= 3 && b[1] == 0x01 && (b[2] == 0xd9 || b[2] == 0xc1))
+        return 3; /* VMMCALL, VMCALL */
+    return 0;
 }
 
 /* Copy up to `len` bytes of guest-linear memory at `la`; returns how many could be read. */
@@ -81,6 +105,9 @@ static int decode_length(struct vcpu *v, const struct vm_exit *e, uint32_t *len)
     uint64_t la = e->rip + (mode == INSN_MODE_LONG64 ? 0 : s.cs.base);
     uint8_t bytes[INSN_MAX_LEN];
     size_t got = guest_linear_read(v, &s, la, bytes, sizeof(bytes));
+    *len = canonical_length(e->kind, bytes, got);
+    if (*len)
+        return 0;
     struct insn in;
     int rc = insn_decode(bytes, got, mode, &in);
     if (rc != INSN_OK)

@@ -65,9 +65,16 @@ def measure(key, kind, cpu, tmp: Path) -> dict:
 
 
 def main():
+    # Optional arguments name the targets to run (svm-qemu, svm-bochs, vmx-bochs); default all.
+    wanted = set(sys.argv[1:]) or {t[0] for t in TARGETS}
+    unknown = wanted - {t[0] for t in TARGETS}
+    if unknown:
+        raise SystemExit(f"bench: unknown target(s) {sorted(unknown)}; known: {[t[0] for t in TARGETS]}")
     results = {}
     with tempfile.TemporaryDirectory() as t:
         for key, label, kind, cpu in TARGETS:
+            if key not in wanted:
+                continue
             results[key] = {"label": label, **measure(key, kind, cpu, Path(t))}
     print(f"{'backend':34} {'cpuid':>8} {'port io':>8} {'msr':>8} {'hcall':>8} {'floor':>6} {'cpuid/floor':>11}")
     for key, r in results.items():
