@@ -139,7 +139,7 @@ systest: all
 
 test: all
 	@scripts/run-unit.sh $(UNIT_BINS)
-	@$(MAKE) --no-print-directory fuzz-smoke fuzz-vuart-smoke check-config-examples
+	@$(MAKE) --no-print-directory fuzz-smoke fuzz-vuart-smoke fuzz-vpci-smoke check-config-examples
 	$(PYTHON) -m pytest -v tests/system
 
 bench: all
