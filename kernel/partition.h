@@ -11,6 +11,7 @@
 #include "kernel/s2pt.h"
 #include "kernel/spinlock.h"
 #include "kernel/vcpu.h"
+#include "kernel/vuart.h"
 
 #define PART_NAME_MAX  32
 #define PART_ARGS_MAX  128
@@ -45,7 +46,8 @@ struct partition {
     volatile uint32_t vcpus_active; /* vCPUs not yet finished */
     struct io_device io[PART_IO_MAX];
     uint32_t io_count;
-    struct { uint8_t lcr, scratch; } com; /* COM1 forwarder state (kernel/vmexit.c) */
+    struct spinlock com_lock;       /* serialises the vCPUs' accesses to com1 */
+    struct vuart com1;              /* the partition's COM1 (kernel/vmexit.c) */
     bool exited;                    /* every vCPU left through the exit hypercall */
     int64_t exit_status;            /* the status vCPU 0 passed (0 = success) */
     char stop_reason[PART_REASON_MAX];
@@ -72,7 +74,7 @@ void partition_run(struct partition *p);
 void partition_stop(struct partition *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Release p's memory, tables and vCPUs. p must not be running. */
 void partition_destroy(struct partition *p);
-/* Give p a COM1 that forwards its output to the console, prefixed with p's name. */
+/* Give p a virtual 16550A at COM1 whose output goes to the console, prefixed with p's name. */
 bool vdev_attach_console(struct partition *p);
 /* Register a port-I/O device. */
 bool partition_add_io(struct partition *p, const struct io_device *d);

@@ -11,6 +11,7 @@
 #include "kernel/gwalk.h"
 #include "kernel/insn.h"
 #include "kernel/msr_policy.h"
+#include "kernel/vuart.h"
 #include "kernel/x86.h"
 
 enum exit_action {
@@ -379,34 +380,38 @@ void vcpu_loop(struct vcpu *v)
     }
 }
 
-/* ---- the console forwarder on COM1 ---------------------------------------------
- * Until the virtual 16550 exists, a partition's COM1 is a transmit-only forwarder that
- * answers like an idle UART: LSR says "transmitter empty", DLAB and scratch are kept. */
+/* ---- the partition's COM1: a virtual 16550A (kernel/vuart.c) -------------------------
+ * All vCPUs of a partition share one UART, so accesses are serialised by com_lock. What the
+ * guest transmits is drained at once into the writing vCPU's console line, so lines from
+ * different vCPUs never mix. Receive (console input) comes with the console multiplexer. */
 
 #define COM1_BASE 0x3f8
-#define UART_LSR_THRE_TEMT 0x60
-#define UART_LCR_DLAB 0x80
 
 static void com_io(struct vcpu *v, struct io_device *d, uint16_t port, uint8_t size, bool in,
                    uint32_t *val)
 {
     struct partition *p = d->ctx;
-    unsigned reg = port - d->base;
-    if (!in) {
-        uint8_t b = (uint8_t)*val;
-        if (reg == 0 && !(p->com.lcr & UART_LCR_DLAB))
-            guest_putc(v, (char)b);
-        else if (reg == 3)
-            p->com.lcr = b;
-        else if (reg == 7)
-            p->com.scratch = b;
-        return;
+    uint8_t out[VUART_TX_BUF];
+    size_t n = 0;
+    uint64_t flags = spin_lock_irqsave(&p->com_lock);
+    /* The UART's registers are bytes: a wider access touches consecutive registers. */
+    for (unsigned i = 0; i < size; i++) {
+        unsigned reg = (unsigned)(port - d->base) + i;
+        if (in)
+            *val = (*val & ~(0xffu << (8 * i))) | (uint32_t)vuart_read(&p->com1, reg) << (8 * i);
+        else
+            vuart_write(&p->com1, reg, (uint8_t)(*val >> (8 * i)));
     }
-    *val = reg == 5 ? UART_LSR_THRE_TEMT : reg == 3 ? p->com.lcr : reg == 7 ? p->com.scratch : 0;
+    if (!in)
+        n = vuart_tx_take(&p->com1, out, sizeof(out));
+    spin_unlock_irqrestore(&p->com_lock, flags);
+    for (size_t i = 0; i < n; i++)
+        guest_putc(v, (char)out[i]);
 }
 
 bool vdev_attach_console(struct partition *p)
 {
+    vuart_init(&p->com1);
     struct io_device d = { COM1_BASE, 8, com_io, p };
     return partition_add_io(p, &d);
 }

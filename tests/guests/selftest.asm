@@ -190,17 +190,16 @@ start:
 
     cmp r12, 0
     jne .exit
-    cmp dword [r14], 'faul'
-    je .wait
-    cmp dword [r14], 'trip'
-    jne .exit
 .wait:
     pause
     mov eax, [SHARED_GPA]
     cmp rax, r13
     jb .wait
+    call com_check
+    cmp dword [r14], 'faul'
+    je .outside
     cmp dword [r14], 'trip'
-    jne .outside
+    jne .exit
     ; #UD with an empty IDT: no handler for #UD, none for #DF, so the CPU shuts down.
     lea rsi, [rel s_triple]
     call print
@@ -218,6 +217,43 @@ start:
 
 .exit:
     EXIT_OK rel is_intel
+
+; COM1 is a 16550A: the scratch register keeps a value, the divisor latch sits behind
+; LCR.DLAB, and the FIFO-enabled IIR says 16550A (bits 7:6 = 11). vCPU 0 runs this once the
+; others are done: they share the partition's UART, and their THR writes would land in the
+; divisor latch while DLAB is set (as on real hardware).
+com_check:
+    mov dx, COM1 + 7
+    mov al, 0x5a
+    out dx, al
+    in al, dx
+    cmp al, 0x5a
+    jne .fail
+    mov dx, COM1 + 3
+    mov al, 0x80                    ; DLAB
+    out dx, al
+    mov dx, COM1
+    mov al, 0x01                    ; divisor 1: 115200 baud
+    out dx, al
+    in al, dx
+    mov bl, al
+    mov dx, COM1 + 3
+    mov al, 0x03                    ; 8N1, DLAB off
+    out dx, al
+    cmp bl, 0x01
+    jne .fail
+    mov dx, COM1 + 2
+    mov al, 0x07                    ; FCR: enable and clear the FIFOs
+    out dx, al
+    in al, dx                       ; IIR
+    and al, 0xc0
+    cmp al, 0xc0
+    jne .fail
+    lea rsi, [rel s_io_16550]
+    jmp pass
+.fail:
+    lea rsi, [rel s_io_16550]
+    jmp fail
 
 ; #GP from RDMSR/WRMSR (both 2 bytes long): count it and step over the instruction.
 gp_handler:
@@ -270,6 +306,7 @@ s_cpuid_leaf1:   db "cpuid-leaf1", 0
 s_cpuid_svm:     db "cpuid-virt-hidden", 0
 s_io_unclaimed:  db "io-unclaimed-all-ones", 0
 s_io_lsr:        db "io-com1-lsr", 0
+s_io_16550:      db "io-com1-16550", 0
 s_msr_allowed:   db "msr-allowed", 0
 s_msr_refused:   db "msr-refused-gp", 0
 s_hc_version:    db "hypercall-version", 0
