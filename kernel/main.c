@@ -156,8 +156,8 @@ static bool run_guests(const struct boot_info *bi, const struct cmdline *cmd)
             all_ok = false;
             continue;
         }
-        if (!vdev_attach_console(p))
-            panic("partition %s: no room for the console device", p->name);
+        if (!vdev_attach_console(p) || !vdev_attach_pci(p))
+            panic("partition %s: no room for its devices", p->name);
         partition_run(p);
         uint64_t total = 0;
         for (uint32_t c = 0; c < p->vcpu_count; c++) {

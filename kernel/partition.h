@@ -12,6 +12,7 @@
 #include "kernel/spinlock.h"
 #include "kernel/vcpu.h"
 #include "kernel/vuart.h"
+#include "kernel/vpci.h"
 
 #define PART_NAME_MAX  32
 #define PART_ARGS_MAX  128
@@ -48,6 +49,8 @@ struct partition {
     uint32_t io_count;
     struct spinlock com_lock;       /* serialises the vCPUs' accesses to com1 */
     struct vuart com1;              /* the partition's COM1 (kernel/vmexit.c) */
+    struct spinlock pci_lock;       /* serialises config cycles on pci */
+    struct vpci_bus pci;            /* the partition's PCI bus 0 (kernel/vpci.c) */
     bool exited;                    /* every vCPU left through the exit hypercall */
     int64_t exit_status;            /* the status vCPU 0 passed (0 = success) */
     char stop_reason[PART_REASON_MAX];
@@ -76,6 +79,8 @@ void partition_stop(struct partition *p, const char *fmt, ...) __attribute__((fo
 void partition_destroy(struct partition *p);
 /* Give p a virtual 16550A at COM1 whose output goes to the console, prefixed with p's name. */
 bool vdev_attach_console(struct partition *p);
+/* Give p its own PCI bus 0 at 0xCF8/0xCFC: a host bridge at 00:00.0 and nothing else yet. */
+bool vdev_attach_pci(struct partition *p);
 /* Register a port-I/O device. */
 bool partition_add_io(struct partition *p, const struct io_device *d);
 

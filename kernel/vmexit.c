@@ -12,6 +12,7 @@
 #include "kernel/insn.h"
 #include "kernel/msr_policy.h"
 #include "kernel/vuart.h"
+#include "kernel/vpci.h"
 #include "kernel/x86.h"
 
 enum exit_action {
@@ -407,6 +408,31 @@ static void com_io(struct vcpu *v, struct io_device *d, uint16_t port, uint8_t s
     spin_unlock_irqrestore(&p->com_lock, flags);
     for (size_t i = 0; i < n; i++)
         guest_putc(v, (char)out[i]);
+}
+
+/* ---- the partition's PCI bus through 0xCF8-0xCFF (kernel/vpci.c) ------------------------
+ * One CONFIG_ADDRESS latch per partition, shared by its vCPUs as on hardware (guests
+ * serialise their own config cycles), so accesses are serialised by pci_lock. */
+
+#define PCI_CONFIG_PORT 0xcf8
+
+static void pci_io(struct vcpu *v, struct io_device *d, uint16_t port, uint8_t size, bool in,
+                   uint32_t *val)
+{
+    struct partition *p = d->ctx;
+    uint64_t flags = spin_lock_irqsave(&p->pci_lock);
+    if (in)
+        *val = vpci_port_read(&p->pci, port, size);
+    else
+        vpci_port_write(&p->pci, port, size, *val);
+    spin_unlock_irqrestore(&p->pci_lock, flags);
+}
+
+bool vdev_attach_pci(struct partition *p)
+{
+    vpci_init(&p->pci);
+    struct io_device d = { PCI_CONFIG_PORT, 8, pci_io, p };
+    return partition_add_io(p, &d);
 }
 
 bool vdev_attach_console(struct partition *p)

@@ -196,6 +196,7 @@ start:
     cmp rax, r13
     jb .wait
     call com_check
+    call pci_check
     cmp dword [r14], 'faul'
     je .outside
     cmp dword [r14], 'trip'
@@ -255,6 +256,44 @@ com_check:
     lea rsi, [rel s_io_16550]
     jmp fail
 
+; The partition's PCI bus through 0xCF8/0xCFC (PCI Local Bus 3.0, 3.2.2.3.2): Moat's host
+; bridge (1b36:0008, class 06/00/00) at 00:00.0, nothing at 00:01.0, all ones with the
+; enable bit clear. vCPU 0 only: the address latch is shared, as on hardware.
+pci_check:
+    mov dx, 0xcf8
+    mov eax, 0x80000000             ; enable, bus 0, device 0, function 0, register 0
+    out dx, eax
+    mov dx, 0xcfc
+    in eax, dx
+    cmp eax, 0x00081b36
+    jne .fail
+    mov dx, 0xcf8
+    mov eax, 0x80000008             ; class code / revision
+    out dx, eax
+    mov dx, 0xcfe                   ; 16-bit read of the upper half: class and subclass
+    in ax, dx
+    cmp ax, 0x0600
+    jne .fail
+    mov dx, 0xcf8
+    mov eax, 0x80000800             ; device 1: absent
+    out dx, eax
+    mov dx, 0xcfc
+    in eax, dx
+    cmp eax, 0xffffffff
+    jne .fail
+    mov dx, 0xcf8
+    xor eax, eax                    ; enable bit clear
+    out dx, eax
+    mov dx, 0xcfc
+    in eax, dx
+    cmp eax, 0xffffffff
+    jne .fail
+    lea rsi, [rel s_pci]
+    jmp pass
+.fail:
+    lea rsi, [rel s_pci]
+    jmp fail
+
 ; #GP from RDMSR/WRMSR (both 2 bytes long): count it and step over the instruction.
 gp_handler:
     add rsp, 8                      ; error code
@@ -307,6 +346,7 @@ s_cpuid_svm:     db "cpuid-virt-hidden", 0
 s_io_unclaimed:  db "io-unclaimed-all-ones", 0
 s_io_lsr:        db "io-com1-lsr", 0
 s_io_16550:      db "io-com1-16550", 0
+s_pci:           db "pci-host-bridge", 0
 s_msr_allowed:   db "msr-allowed", 0
 s_msr_refused:   db "msr-refused-gp", 0
 s_hc_version:    db "hypercall-version", 0

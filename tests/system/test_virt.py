@@ -42,6 +42,8 @@ def assert_selftest(run, name, cpus):
     assert vcpus_of(run, name) == cpus, run.report(f"partition {name} does not run on {cpus} CPUs")
     assert run.search(rf"^\[{re.escape(name)}:0\] PASS io-com1-16550$"), \
         run.report(f"{name}: COM1 does not behave as a 16550A")
+    assert run.search(rf"^\[{re.escape(name)}:0\] PASS pci-host-bridge$"), \
+        run.report(f"{name}: its PCI bus does not show exactly the host bridge")
     for v in range(cpus):
         for check in SELFTEST_CHECKS:
             assert run.search(rf"^\[{re.escape(name)}:{v}\] PASS {check}$"), \
