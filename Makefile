@@ -42,6 +42,41 @@ HCFLAGS := -std=gnu11 -O1 -g -I. $(WARN) -Wno-missing-prototypes -DMOAT_HOST \
            -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HLDLIBS := -lcmocka
 
+# libFuzzer targets (Debian's clang-14: packages clang and libclang-rt-14-dev). A folder's .mk
+# calls $(eval $(call fuzz_target,NAME,SOURCES,MAX_LEN,SEED_DIRS)) to get build/fuzz/fuzz_NAME,
+# `make fuzz-NAME` (FUZZ_SECONDS) and `make fuzz-NAME-smoke` (FUZZ_SMOKE_SECONDS, quiet unless it
+# finds something: libFuzzer's progress goes to build/fuzz/smoke-NAME.log). Corpora live under
+# build/fuzz/; seed directories are read, never written.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g -I. -Wall -Wextra -DMOAT_HOST -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SMOKES :=
+
+define fuzz_target
+$(BUILD)/fuzz/fuzz_$(1): $(2)
+	@mkdir -p $$(dir $$@)
+	@command -v $$(FUZZ_CC) >/dev/null || { echo "fuzz: $$(FUZZ_CC) not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $$(filter %.c,$(2))
+
+.PHONY: fuzz-$(1) fuzz-$(1)-smoke
+FUZZ_SMOKES += fuzz-$(1)-smoke
+fuzz-$(1): $(BUILD)/fuzz/fuzz_$(1)
+	@mkdir -p $(BUILD)/fuzz/corpus-$(1) $(BUILD)/fuzz/artifacts
+	$(BUILD)/fuzz/fuzz_$(1) -max_total_time=$$(FUZZ_SECONDS) -max_len=$(3) -timeout=10 \
+	    -artifact_prefix=$(BUILD)/fuzz/artifacts/$(1)- $(BUILD)/fuzz/corpus-$(1) $(4)
+
+fuzz-$(1)-smoke: $(BUILD)/fuzz/fuzz_$(1)
+	@mkdir -p $(BUILD)/fuzz/corpus-$(1) $(BUILD)/fuzz/artifacts
+	@if $(BUILD)/fuzz/fuzz_$(1) -max_total_time=$$(FUZZ_SMOKE_SECONDS) -max_len=$(3) -timeout=10 \
+	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/artifacts/$(1)- \
+	    $(BUILD)/fuzz/corpus-$(1) $(4) > $(BUILD)/fuzz/smoke-$(1).log 2>&1; then \
+	    echo "fuzz-$(1)-smoke: $$$$(grep -o 'stat::number_of_executed_units: *[0-9]*' \
+	        $(BUILD)/fuzz/smoke-$(1).log | grep -o '[0-9]*$$$$') inputs in $$(FUZZ_SMOKE_SECONDS) s, no crash"; \
+	else tail -40 $(BUILD)/fuzz/smoke-$(1).log; echo "fuzz-$(1)-smoke: FAILED (see $(BUILD)/fuzz/)"; exit 1; fi
+endef
+
 # ---- sources (each folder appends to these) ---------------------------------
 KERNEL_SRCS :=
 EFI_SRCS    :=
@@ -139,7 +174,7 @@ systest: all
 
 test: all
 	@scripts/run-unit.sh $(UNIT_BINS)
-	@$(MAKE) --no-print-directory fuzz-smoke fuzz-vuart-smoke fuzz-vpci-smoke check-config-examples
+	@$(MAKE) --no-print-directory $(FUZZ_SMOKES) check-config-examples
 	$(PYTHON) -m pytest -v tests/system
 
 bench: all
