@@ -36,19 +36,28 @@ static void *s2_phys_to_virt(void *ctx, uint64_t hpa)
 
 static const struct s2pt_alloc s2_alloc = { s2_alloc_page, s2_free_page, s2_phys_to_virt, NULL };
 
-bool guest_phys_read(struct partition *p, uint64_t gpa, void *buf, uint64_t len)
+void *guest_phys_ptr(const struct partition *p, uint64_t gpa, uint64_t len)
 {
     if (gpa > p->mem_size || len > p->mem_size - gpa)
+        return NULL;
+    return hpa_to_ptr(p->mem_hpa + gpa);
+}
+
+bool guest_phys_read(struct partition *p, uint64_t gpa, void *buf, uint64_t len)
+{
+    const void *src = guest_phys_ptr(p, gpa, len);
+    if (!src)
         return false;
-    memcpy(buf, hpa_to_ptr(p->mem_hpa + gpa), len);
+    memcpy(buf, src, len);
     return true;
 }
 
 bool guest_phys_write(struct partition *p, uint64_t gpa, const void *buf, uint64_t len)
 {
-    if (gpa > p->mem_size || len > p->mem_size - gpa)
+    void *dst = guest_phys_ptr(p, gpa, len);
+    if (!dst)
         return false;
-    memcpy(hpa_to_ptr(p->mem_hpa + gpa), buf, len);
+    memcpy(dst, buf, len);
     return true;
 }
 
@@ -170,7 +179,6 @@ static void vcpu_thread(void *arg)
     struct partition *p = v->part;
     char why[160];
     struct guest_entry_state st;
-    v->cpu = this_cpu();
     guest_entry_build(p, v->id, &st);
     if (!virt->vcpu_init(v, s2pt_root(&p->s2), &st, why, sizeof(why))) {
         partition_stop(p, "vCPU %u cannot start: %s", v->id, why);

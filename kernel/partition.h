@@ -84,7 +84,9 @@ bool vdev_attach_pci(struct partition *p);
 /* Register a port-I/O device. */
 bool partition_add_io(struct partition *p, const struct io_device *d);
 
-/* Guest memory access by guest-physical address (bounds-checked against the RAM range). */
+/* Guest memory access by guest-physical address, bounds-checked against the RAM range:
+ * guest_phys_ptr gives the host pointer to [gpa, gpa + len), or NULL if that is not all RAM. */
+void *guest_phys_ptr(const struct partition *p, uint64_t gpa, uint64_t len);
 bool guest_phys_read(struct partition *p, uint64_t gpa, void *buf, uint64_t len);
 bool guest_phys_write(struct partition *p, uint64_t gpa, const void *buf, uint64_t len);
 

@@ -131,8 +131,7 @@ struct virt_ops {
                       char *why, size_t len);
     /* Enter v and return at its next exit, described in *exit. v->regs are live around it. */
     void (*vcpu_run)(struct vcpu *v, struct vm_exit *exit);
-    /* Guest RIP (read and write), for skipping an instruction and for diagnostics. */
-    uint64_t (*get_rip)(struct vcpu *v);
+    /* Move the guest's RIP (skipping an instruction); the exit's RIP is in struct vm_exit. */
     void (*set_rip)(struct vcpu *v, uint64_t rip);
     /* Raise an exception in the guest at the next entry (e.g. #GP(0) for a refused MSR). */
     void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);

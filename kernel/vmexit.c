@@ -46,10 +46,9 @@ static void guest_putc(struct vcpu *v, char c)
 
 static bool gwalk_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *out)
 {
-    const struct partition *p = ctx;
-    if (gpa > p->mem_size || size > p->mem_size - gpa)
+    const void *src = guest_phys_ptr(ctx, gpa, size);
+    if (!src)
         return false;
-    const void *src = hpa_to_ptr(p->mem_hpa + gpa);
     if (size == 8) {
         __builtin_memcpy(out, src, 8);
     } else {

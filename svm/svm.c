@@ -364,11 +364,6 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
     }
 }
 
-static uint64_t svm_get_rip(struct vcpu *v)
-{
-    return ((struct svm_vcpu *)v->arch)->vmcb->save.rip;
-}
-
 static void svm_set_rip(struct vcpu *v, uint64_t rip)
 {
     struct vmcb *vmcb = ((struct svm_vcpu *)v->arch)->vmcb;
@@ -417,7 +412,6 @@ const struct virt_ops svm_ops = {
     .s2pt_format = svm_s2pt_format,
     .vcpu_init = svm_vcpu_init,
     .vcpu_run = svm_vcpu_run,
-    .get_rip = svm_get_rip,
     .set_rip = svm_set_rip,
     .inject_exception = svm_inject_exception,
     .get_sregs = svm_get_sregs,

@@ -812,7 +812,6 @@ const struct virt_ops vmx_ops = {
     .s2pt_format = vmx_s2pt_format,
     .vcpu_init = vmx_vcpu_init,
     .vcpu_run = vmx_vcpu_run,
-    .get_rip = vmx_get_rip,
     .set_rip = vmx_set_rip,
     .inject_exception = vmx_inject,
     .get_sregs = vmx_get_sregs,

@@ -113,7 +113,6 @@ void vmx_inject(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 
 /* The ops vmx_run.c provides. */
 void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit);
-uint64_t vmx_get_rip(struct vcpu *v);
 void vmx_set_rip(struct vcpu *v, uint64_t rip);
 
 #endif

@@ -26,12 +26,6 @@
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-uint64_t vmx_get_rip(struct vcpu *v)
-{
-    vmx_make_current(v->arch);
-    return vmcs_readnat(GUEST_RIP);
-}
-
 static void __attribute__((noinline)) set_rip_slow(struct vcpu *v, uint64_t rip)
 {
     vmx_load_vmcs(v->arch);
