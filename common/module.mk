@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Shared by the kernel and the loader; host builds use the C library instead.
-KERNEL_SRCS += common/string.c common/fmt.c
+KERNEL_SRCS += common/string.c common/fmt.c common/elf.c
 EFI_SRCS    += common/fmt.c
 
 UNIT_TESTS += fmt

@@ -129,6 +129,12 @@ uint32_t lapic_timer_current(void)
     return lapic_read(LAPIC_TIMER_CUR);
 }
 
+void lapic_timer_oneshot(uint8_t vector, uint32_t initial)
+{
+    lapic_write(LAPIC_LVT_TIMER, vector);
+    lapic_write(LAPIC_TIMER_INIT, initial);
+}
+
 void lapic_timer_periodic(uint8_t vector, uint32_t initial)
 {
     lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);

@@ -24,4 +24,6 @@ void lapic_nmi_others(void);
 void lapic_timer_oneshot_masked(uint32_t initial);
 uint32_t lapic_timer_current(void);
 void lapic_timer_periodic(uint8_t vector, uint32_t initial);
+/* One interrupt on `vector` after `initial` input clocks (divide-by-16 already selected). */
+void lapic_timer_oneshot(uint8_t vector, uint32_t initial);
 #endif

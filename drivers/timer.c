@@ -81,28 +81,86 @@ void timer_udelay(uint64_t us)
     }
 }
 
+/* The TSC is the clock (time in ns since boot, comparable across CPUs: the firmware starts
+ * them together and Moat never writes IA32_TIME_STAMP_COUNTER). ns = tsc * tsc_mult >> 32. */
+static uint64_t tsc_hz, tsc_mult, lapic_hz_cal;
+
 uint64_t timer_calibrate_lapic(void)
 {
     lapic_timer_oneshot_masked(0xffffffffu);
     uint32_t start = lapic_timer_current();
+    uint64_t tsc0 = rdtsc();
     timer_udelay(CALIBRATION_US);
+    uint64_t tsc1 = rdtsc();
     uint32_t end = lapic_timer_current();
     lapic_timer_oneshot_masked(0);
-    return (uint64_t)(start - end) * (1000000 / CALIBRATION_US);
+    tsc_hz = (tsc1 - tsc0) * (1000000 / CALIBRATION_US);
+    if (tsc_hz == 0)
+        tsc_hz = 1;
+    tsc_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / tsc_hz);
+    lapic_hz_cal = (uint64_t)(start - end) * (1000000 / CALIBRATION_US);
+    return lapic_hz_cal;
+}
+
+uint64_t timer_tsc_hz(void)
+{
+    return tsc_hz;
+}
+
+uint64_t clock_ns(void)
+{
+    return (uint64_t)(((unsigned __int128)rdtsc() * tsc_mult) >> 32);
+}
+
+/* The LAPIC timer runs one-shot, armed for the earlier of the next 100 Hz tick and this CPU's
+ * deadline (the scheduler's end of slice or window), so a guest that never exits still loses
+ * its CPU on time: external interrupts exit the guest whatever its RFLAGS.IF says. */
+#define TICK_NS (1000000000ull / TIMER_TICK_HZ)
+
+static void timer_program(struct percpu *c, uint64_t now)
+{
+    uint64_t at = c->deadline_ns < c->next_tick_ns ? c->deadline_ns : c->next_tick_ns;
+    uint64_t delta = at > now ? at - now : 0;
+    uint64_t count = (uint64_t)(((unsigned __int128)delta * lapic_hz_cal) / 1000000000u);
+    if (count == 0)
+        count = 1;
+    if (count > 0xffffffffu)
+        count = 0xffffffffu;
+    c->armed_ns = at;
+    lapic_timer_oneshot(VEC_TIMER, (uint32_t)count);
 }
 
 static void timer_tick(struct trap_frame *f)
 {
-    this_cpu()->ticks++;
+    struct percpu *c = this_cpu();
+    uint64_t now = clock_ns();
+    if (now >= c->next_tick_ns) {
+        c->ticks++;
+        c->next_tick_ns += TICK_NS;
+        if (c->next_tick_ns <= now)
+            c->next_tick_ns = now + TICK_NS; /* fell behind (an emulator paused): no burst */
+    }
+    if (c->deadline_ns <= now)
+        c->deadline_ns = TIMER_NO_DEADLINE;
+    timer_program(c, now);
+}
+
+void timer_set_deadline(uint64_t ns)
+{
+    struct percpu *c = this_cpu();
+    c->deadline_ns = ns;
+    uint64_t at = ns < c->next_tick_ns ? ns : c->next_tick_ns;
+    if (at != c->armed_ns)
+        timer_program(c, clock_ns());
 }
 
 void timer_start_tick(uint64_t lapic_hz)
 {
-    uint64_t initial = lapic_hz / TIMER_TICK_HZ;
-    if (initial == 0)
-        initial = 1;
-    if (initial > 0xffffffffu)
-        initial = 0xffffffffu;
+    struct percpu *c = this_cpu();
     trap_set_handler(VEC_TIMER, timer_tick);
-    lapic_timer_periodic(VEC_TIMER, (uint32_t)initial);
+    lapic_timer_oneshot_masked(0); /* divide-by-16, stopped */
+    c->deadline_ns = TIMER_NO_DEADLINE;
+    uint64_t now = clock_ns();
+    c->next_tick_ns = now + TICK_NS;
+    timer_program(c, now);
 }

@@ -16,6 +16,14 @@ const char *timer_reference_name(void);
 void timer_udelay(uint64_t us);
 /* Measure the LAPIC timer's input (after divide-by-16) in Hz against the reference. */
 uint64_t timer_calibrate_lapic(void);
-/* On this CPU: periodic TIMER_TICK_HZ interrupts on VEC_TIMER, counted in this_cpu()->ticks. */
+/* On this CPU: TIMER_TICK_HZ interrupts on VEC_TIMER, counted in this_cpu()->ticks, plus one
+ * at the deadline set by timer_set_deadline. Needs timer_calibrate_lapic first (on the BSP). */
 void timer_start_tick(uint64_t lapic_hz);
+/* Nanoseconds since an arbitrary start, from the TSC calibrated by timer_calibrate_lapic. */
+uint64_t clock_ns(void);
+uint64_t timer_tsc_hz(void);
+/* An interrupt on this CPU at clock_ns() == ns at the latest (as well as the ticks);
+ * TIMER_NO_DEADLINE: ticks only. Call with interrupts disabled. */
+#define TIMER_NO_DEADLINE UINT64_MAX
+void timer_set_deadline(uint64_t ns);
 #endif

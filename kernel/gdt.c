@@ -60,5 +60,10 @@ void percpu_setup(struct percpu *p)
                      : "rax", "memory");
     ltr(SEL_TSS);
     wrmsr(MSR_GS_BASE, (uint64_t)p);
+    /* Moat itself never touches x87/SSE state (built with -mgeneral-regs-only), but it saves
+     * and restores the guests' with FXSAVE/FXRSTOR when vCPUs share this CPU; OSFXSR makes
+     * those include the XMM registers (SDM vol. 3A 2.5, vol. 1 10.5). */
+    write_cr0((read_cr0() | CR0_MP) & ~(CR0_EM | CR0_TS));
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
     percpu_loaded = true;
 }

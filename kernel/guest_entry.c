@@ -86,7 +86,7 @@ void guest_entry_build(struct partition *p, uint32_t id, struct guest_entry_stat
         st->cs = seg_make(SEL_CODE64, 0, 0xffffffff, SEG_ATTR_CODE64);
         st->ds = st->es = st->fs = st->gs = st->ss = data;
         st->tr = seg_make(0, 0, 0x67, SEG_ATTR_TSS64);
-        st->rip = GUEST_LOAD_GPA;
+        st->rip = p->entry;
         st->rsp = p->mem_size - (uint64_t)id * GUEST_STACK_PER_VCPU;
         break;
     }
@@ -96,7 +96,7 @@ void guest_entry_build(struct partition *p, uint32_t id, struct guest_entry_stat
         st->cs = seg_make(SEL_CODE32, 0, 0xffffffff, SEG_ATTR_CODE32);
         st->ds = st->es = st->fs = st->gs = st->ss = data;
         st->tr = seg_make(0, 0, 0x67, SEG_ATTR_TSS64); /* type 11: busy 32-bit TSS */
-        st->rip = GUEST_LOAD_GPA;
+        st->rip = p->entry;
         uint64_t top = p->mem_size < 4 * GIB ? p->mem_size : 4 * GIB;
         st->rsp = top - (uint64_t)id * GUEST_STACK_PER_VCPU;
         break;
@@ -104,12 +104,12 @@ void guest_entry_build(struct partition *p, uint32_t id, struct guest_entry_stat
     case GUEST_MODE_REAL: {
         struct seg data = seg_make(0, 0, 0xffff, SEG_ATTR_DATA16);
         st->cr0 = GUEST_CR0_ET | GUEST_CR0_NE;
-        st->cs = seg_make((uint16_t)(GUEST_REAL_LOAD_GPA >> 4), GUEST_REAL_LOAD_GPA, 0xffff, SEG_ATTR_CODE16);
+        st->cs = seg_make((uint16_t)(p->load >> 4), p->load, 0xffff, SEG_ATTR_CODE16);
         st->ds = st->es = st->fs = st->gs = st->ss = data;
         st->tr = seg_make(0, 0, 0xffff, SEG_ATTR_TSS64);
         st->idtr_limit = 0x3ff; /* the real-mode IVT at 0 */
-        st->rip = 0;
-        st->rsp = 0xf000 - (uint64_t)id * 0x200;
+        st->rip = p->entry - p->load;
+        st->rsp = GUEST_REAL_STACK_TOP - (uint64_t)id * GUEST_REAL_STACK_PER_VCPU;
         break;
     }
     }

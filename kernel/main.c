@@ -13,7 +13,8 @@
 #include "kernel/shutdown.h"
 #include "kernel/smp.h"
 #include "kernel/x86.h"
-#include "kernel/partition.h"
+#include "kernel/boot_config.h"
+#include "kernel/run.h"
 #include "kernel/virt_core.h"
 #include "drivers/acpi.h"
 #include "drivers/lapic.h"
@@ -26,6 +27,7 @@ extern const uint8_t __kernel_start[], __kernel_end[];
 
 static struct acpi_info acpi;
 static uint64_t mapped_limit; /* the identity map covers RAM and [0, 4 GiB) */
+static uint64_t boot_usable;  /* bytes the frame allocator managed at the start */
 
 static void __attribute__((noreturn)) bad_boot_info(const char *why)
 {
@@ -64,6 +66,7 @@ static void memory_init(const struct boot_info *bi)
     pmm_map_summary(bi->mem, bi->mem_count, &usable, &ranges);
     printk("memory: %lu MiB usable in %u ranges, %lu MiB free\n", usable / MIB, ranges,
            frames_free_bytes() / MIB);
+    boot_usable = frames_free_bytes();
 
     mapped_limit = 4 * GIB;
     for (uint32_t i = 0; i < bi->mem_count; i++)
@@ -111,79 +114,6 @@ static void acpi_init(const struct boot_info *bi)
     printk("%s\n", line);
     if (rc != 0)
         printk("acpi: %s\n", acpi_strerror(rc));
-}
-
-static const struct boot_module *module_find(const struct boot_info *bi, const char *name)
-{
-    for (uint32_t i = 0; i < bi->module_count; i++)
-        if (strncmp(bi->modules[i].name, name, BOOT_MODULE_NAME_MAX) == 0)
-            return &bi->modules[i];
-    return NULL;
-}
-
-static const enum guest_mode cmdline_modes[] = {
-    [CMDLINE_MODE_LONG64] = GUEST_MODE_LONG64,
-    [CMDLINE_MODE_PROT32] = GUEST_MODE_PROT32,
-    [CMDLINE_MODE_REAL] = GUEST_MODE_REAL,
-};
-
-/* Run the guest= partitions one after another (the configuration file and the scheduler will
- * run several at once). Returns true when every one exited with status 0. */
-static bool run_guests(const struct boot_info *bi, const struct cmdline *cmd)
-{
-    bool all_ok = true;
-    for (uint32_t i = 0; i < cmd->guest_count; i++) {
-        const struct cmdline_guest *g = &cmd->guests[i];
-        const struct boot_module *m = module_find(bi, g->image);
-        char why[200];
-        if (!m) {
-            printk("partition %s: not started: no module named '%s' was loaded (put it in \\EFI\\MOAT\\ "
-                   "or pass it to module2)\n", g->image, g->image);
-            all_ok = false;
-            continue;
-        }
-        /* The partition is named after its image, without the extension, plus its args. */
-        char name[PART_NAME_MAX];
-        const char *dot = strchr(g->image, '.');
-        int stem = dot ? (int)(dot - g->image) : (int)strlen(g->image);
-        snprintf(name, sizeof(name), "%.*s%s%s", stem, g->image, g->args[0] ? "-" : "", g->args);
-        uint64_t before = frames_free_bytes();
-        struct partition *p = partition_create(name, hpa_to_ptr(m->base), m->size,
-                                               cmdline_modes[g->mode], (uint64_t)g->mem_mib * MIB,
-                                               g->args, why, sizeof(why));
-        if (!p) {
-            printk("partition %s: not started: %s\n", g->image, why);
-            all_ok = false;
-            continue;
-        }
-        if (!vdev_attach_console(p) || !vdev_attach_pci(p))
-            panic("partition %s: no room for its devices", p->name);
-        partition_run(p);
-        uint64_t total = 0;
-        for (uint32_t c = 0; c < p->vcpu_count; c++) {
-            struct vcpu *v = p->vcpus[c];
-            uint64_t n = 0;
-            for (unsigned k = 0; k < EXIT_KIND_COUNT; k++)
-                n += v->exits[k];
-            total += n;
-            printk("partition %s: vCPU %u: %lu exits (cpuid %lu, io %lu, msr %lu, hlt %lu, hypercall %lu, "
-                   "host interrupts %lu), %lu unclaimed port accesses, %lu refused MSR accesses\n",
-                   p->name, v->id, n, v->exits[EXIT_CPUID], v->exits[EXIT_IO],
-                   v->exits[EXIT_MSR_READ] + v->exits[EXIT_MSR_WRITE], v->exits[EXIT_HLT],
-                   v->exits[EXIT_HYPERCALL], v->exits[EXIT_INTR], v->io_unclaimed, v->msr_refused);
-        }
-        bool ok = p->exited && p->exit_status == 0;
-        if (p->exited)
-            printk("partition %s: ended (all vCPUs exited), exit status %ld, %lu exits\n", p->name,
-                   p->exit_status, total);
-        else
-            printk("partition %s: ended (stopped: %s), %lu exits\n", p->name, p->stop_reason, total);
-        all_ok = all_ok && ok;
-        partition_destroy(p);
-        printk("memory: %lu MiB free (%ld KiB not returned)\n", frames_free_bytes() / MIB,
-               (int64_t)(before - frames_free_bytes()) / 1024);
-    }
-    return all_ok;
 }
 
 /* debug=fault: read an address the hypervisor never maps, to exercise the exception dump and
@@ -254,19 +184,35 @@ void kernel_main(const struct boot_info *bi)
             sti_hlt();
     }
     bool can_virt = virt_init();
-    printk("memory: %lu MiB free after boot\n", frames_free_bytes() / MIB);
+    uint64_t image_kib = (uint64_t)(__kernel_end - __kernel_start) / 1024;
+    printk("memory: %lu MiB free after boot; Moat holds %lu KiB (image %lu KiB; per-CPU data, "
+           "stacks, page tables and virtualization structures %lu KiB)\n",
+           frames_free_bytes() / MIB, (boot_usable - frames_free_bytes()) / 1024 + image_kib,
+           image_kib, (boot_usable - frames_free_bytes()) / 1024);
     printk("moat: boot complete\n");
 
     if (cmd.exit == CMDLINE_EXIT_BOOT) {
         printk("moat: test exit\n");
         shutdown_emulator(true);
     }
-    if (cmd.guest_count) {
-        bool ok = can_virt && run_guests(bi, &cmd);
-        printk("moat: all partitions stopped%s\n", ok ? "" : " (some failed)");
+    static struct moat_config cfg;
+    static struct run_image images[CONFIG_PARTITIONS_MAX];
+    bool found = false;
+    bool ok = can_virt && boot_config_load(bi, &cmd, &cfg, images, &found);
+    if (ok && found && cfg.partition_count) {
+        uint16_t port = cfg.console_port;
+        if (port && port != cmd.console_port) {
+            printk("console: moving to port 0x%x, as %s says\n", port, BOOT_CONFIG_NAME);
+            console_init(port);
+            printk("\nMoat %s hypervisor: console on port 0x%x\n", MOAT_VERSION, port);
+        }
+        run_partitions(&cfg, images, cmd.exit == CMDLINE_EXIT_IDLE);
+    }
+    if (found || cmd.guest_count) {
+        printk("moat: all partitions stopped (some failed)\n");
         if (cmd.exit == CMDLINE_EXIT_IDLE) {
             printk("moat: test exit\n");
-            shutdown_emulator(ok);
+            shutdown_emulator(false);
         }
     }
     for (;;)

@@ -26,6 +26,14 @@ hpa_t frames_alloc_zeroed(uint64_t pages, uint64_t max_end)
     return pa;
 }
 
+bool frames_reserve(hpa_t pa, uint64_t pages)
+{
+    uint64_t flags = spin_lock_irqsave(&pmm_lock);
+    int rc = pmm_reserve(&host_pmm, pa, pages);
+    spin_unlock_irqrestore(&pmm_lock, flags);
+    return rc == 0;
+}
+
 void frames_free(hpa_t pa, uint64_t pages)
 {
     uint64_t flags = spin_lock_irqsave(&pmm_lock);

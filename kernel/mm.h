@@ -4,6 +4,7 @@
 #ifndef KERNEL_MM_H
 #define KERNEL_MM_H
 #include <stdint.h>
+#include <stdbool.h>
 #include "kernel/pmm.h"
 
 #define PAGE_SIZE ((uint64_t)4096)
@@ -31,6 +32,8 @@ hpa_t frames_alloc(uint64_t pages, uint64_t align, uint64_t max_end);
 hpa_t frames_alloc_zeroed(uint64_t pages, uint64_t max_end);
 /* Return frames; freeing what was not allocated is a Moat bug and panics. */
 void frames_free(hpa_t pa, uint64_t pages);
+/* Take exactly [pa, pa + pages * 4 KiB) if all of it is free; false otherwise. */
+bool frames_reserve(hpa_t pa, uint64_t pages);
 uint64_t frames_free_bytes(void);
 uint64_t frames_largest_free(void);
 

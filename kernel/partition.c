@@ -11,6 +11,7 @@
 #include "kernel/smp.h"
 #include "kernel/virt_core.h"
 #include "kernel/trap.h"
+#include "common/elf.h"
 #include "drivers/lapic.h"
 
 #define PART_MEM_ALIGN (2 * MIB) /* lets the stage-2 builder use 2 MiB pages */
@@ -78,23 +79,97 @@ static void fail(char *why, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-struct partition *partition_create(const char *name, const void *image, uint64_t image_size,
-                                   enum guest_mode mode, uint64_t mem_size, const char *args,
-                                   char *why, size_t why_len)
+/* Where an ELF segment goes: guest RAM above the boot structures (docs/guest-abi.md). */
+static void *elf_map_guest(uint64_t paddr, uint64_t len, void *ctx)
 {
-    uint64_t load = mode == GUEST_MODE_REAL ? GUEST_REAL_LOAD_GPA : GUEST_LOAD_GPA;
-    uint64_t limit = mode == GUEST_MODE_REAL ? 0xf000 - MAX_CPUS * 0x200ull : mem_size;
+    if (paddr < GUEST_ARGS_GPA + PAGE_SIZE)
+        return NULL;
+    return guest_phys_ptr(ctx, paddr, len);
+}
+
+static const enum guest_mode config_modes[] = {
+    [CONFIG_MODE_LONG64] = GUEST_MODE_LONG64,
+    [CONFIG_MODE_PROT32] = GUEST_MODE_PROT32,
+    [CONFIG_MODE_REAL] = GUEST_MODE_REAL,
+};
+
+/* Put the image in guest memory and set p->load and p->entry. */
+static bool load_image(struct partition *p, const struct config_partition *c, const void *image,
+                       uint64_t size, char *why, size_t why_len)
+{
+    if (c->kind == CONFIG_KIND_ELF) {
+        struct elf_info info;
+        int rc = elf_load(image, size, elf_map_guest, p, &info);
+        if (rc != 0) {
+            fail(why, why_len, "ELF image %s: %s (segments must lie in its memory above 0x%llx)",
+                 c->image, elf_strerror(rc), GUEST_ARGS_GPA + PAGE_SIZE);
+            return false;
+        }
+        p->load = info.load_lo;
+        p->entry = info.entry_phys;
+        return true;
+    }
+    /* Flat: [load, load + size) must miss the boot structures and the vCPU stacks; in real
+     * mode it must lie in the first MiB, above the stacks, with the entry in its segment. */
+    bool real = p->mode == GUEST_MODE_REAL;
+    uint64_t low = real ? GUEST_REAL_STACK_TOP : GUEST_ARGS_GPA + PAGE_SIZE;
+    uint64_t top = real ? GUEST_REAL_LIMIT : p->mem_size - (uint64_t)p->vcpu_count * GUEST_STACK_PER_VCPU;
+    if (top > p->mem_size)
+        top = p->mem_size;
+    if (c->load < low || c->load > top || size > top - c->load) {
+        fail(why, why_len, "image of %lu bytes does not fit at 0x%lx: it must lie in "
+             "[0x%lx, 0x%lx) of the partition's memory", size, c->load, low, top);
+        return false;
+    }
+    if (real && (c->load % 16 || c->entry < c->load || c->entry - c->load > 0xffff)) {
+        fail(why, why_len, "real mode: load 0x%lx must be a multiple of 16 and entry 0x%lx within "
+             "64 KiB above it", c->load, c->entry);
+        return false;
+    }
+    memcpy(hpa_to_ptr(p->mem_hpa + c->load), image, size);
+    p->load = c->load;
+    p->entry = c->entry;
+    return true;
+}
+
+static bool make_vcpus(struct partition *p, const struct config_partition *c, char *why,
+                       size_t why_len)
+{
+    uint64_t pages = (sizeof(struct vcpu) + PAGE_SIZE - 1) / PAGE_SIZE;
+    for (uint32_t cpu = 0; cpu < CONFIG_CPUS_MAX; cpu++) {
+        if (!(c->cpus[cpu / 64] >> (cpu % 64) & 1))
+            continue;
+        if (cpu >= cpu_count || !percpu_of[cpu]->online || !percpu_of[cpu]->virt_ready) {
+            fail(why, why_len, "CPU %u is not online with virtualization enabled", cpu);
+            return false;
+        }
+        hpa_t pa = frames_alloc(pages, PAGE_SIZE, 0);
+        if (pa == PMM_NONE) {
+            fail(why, why_len, "out of memory for its vCPUs");
+            return false;
+        }
+        struct vcpu *v = hpa_to_ptr(pa);
+        memset(v, 0, sizeof(*v));
+        v->part = p;
+        v->id = p->vcpu_count;
+        v->cpu = percpu_of[cpu];
+        /* The FPU state after FNINIT with SSE exceptions masked (SDM vol. 1 8.1.5, 10.2.3). */
+        v->fpu[0] = 0x7f, v->fpu[1] = 0x03;                      /* FCW 0x037f */
+        v->fpu[24] = 0x80, v->fpu[25] = 0x1f;                    /* MXCSR 0x1f80 */
+        v->dr6 = 0xffff0ff0;                                     /* DR6 at reset (18.2.3) */
+        p->vcpus[p->vcpu_count++] = v;
+        p->overhead_bytes += pages * PAGE_SIZE;
+    }
+    return true;
+}
+
+struct partition *partition_create(const struct config_partition *c, uint32_t slot,
+                                   const void *image, uint64_t image_size, char *why,
+                                   size_t why_len)
+{
+    uint64_t mem_size = c->memory;
     if (mem_size % PART_MEM_ALIGN || mem_size < 4 * MIB) {
         fail(why, why_len, "memory size must be a multiple of 2 MiB and at least 4 MiB");
-        return NULL;
-    }
-    if (load + image_size > limit - (mode == GUEST_MODE_REAL ? 0 : (uint64_t)cpu_count * GUEST_STACK_PER_VCPU)) {
-        fail(why, why_len, "image of %lu bytes does not fit at 0x%lx in %s", image_size, load,
-             mode == GUEST_MODE_REAL ? "real-mode memory" : "the partition's memory");
-        return NULL;
-    }
-    if (strlen(args) >= PART_ARGS_MAX) {
-        fail(why, why_len, "arguments longer than %d characters", PART_ARGS_MAX - 1);
         return NULL;
     }
     uint64_t pages = (sizeof(struct partition) + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -105,21 +180,47 @@ struct partition *partition_create(const char *name, const void *image, uint64_t
     }
     struct partition *p = hpa_to_ptr(pa);
     memset(p, 0, sizeof(*p));
-    snprintf(p->name, sizeof(p->name), "%s", name);
-    snprintf(p->args, sizeof(p->args), "%s", args);
-    p->mode = mode;
-    p->mem_size = mem_size;
+    snprintf(p->name, sizeof(p->name), "%s", c->name);
+    snprintf(p->args, sizeof(p->args), "%s", c->cmdline);
+    p->slot = slot;
+    p->mode = config_modes[c->mode];
     p->state = PART_CREATED;
+    p->overhead_bytes = pages * PAGE_SIZE;
 
-    p->mem_hpa = frames_alloc(mem_size / PAGE_SIZE, PART_MEM_ALIGN, 0);
-    if (p->mem_hpa == PMM_NONE) {
-        fail(why, why_len, "needs %lu MiB but the largest free block is %lu MiB", mem_size / MIB,
-             frames_largest_free() / MIB);
-        frames_free(pa, pages);
+    if (c->has_base) {
+        if (c->base % PART_MEM_ALIGN || !frames_reserve(c->base, mem_size / PAGE_SIZE)) {
+            fail(why, why_len, "host-physical 0x%lx-0x%lx is not free RAM aligned to 2 MiB",
+                 c->base, c->base + mem_size - 1);
+            frames_free(pa, pages);
+            return NULL;
+        }
+        p->mem_hpa = c->base;
+    } else {
+        p->mem_hpa = frames_alloc(mem_size / PAGE_SIZE, PART_MEM_ALIGN, 0);
+        if (p->mem_hpa == PMM_NONE) {
+            fail(why, why_len, "needs %lu MiB but the largest free block is %lu MiB",
+                 mem_size / MIB, frames_largest_free() / MIB);
+            frames_free(pa, pages);
+            return NULL;
+        }
+    }
+    p->mem_size = mem_size;
+    memset(hpa_to_ptr(p->mem_hpa), 0, mem_size);
+    if (!make_vcpus(p, c, why, why_len) || !load_image(p, c, image, image_size, why, why_len)) {
+        partition_destroy(p);
         return NULL;
     }
-    memset(hpa_to_ptr(p->mem_hpa), 0, mem_size);
-    memcpy(hpa_to_ptr(p->mem_hpa + load), image, image_size);
+    if (c->serial == CONFIG_SERIAL_PASSTHROUGH) {
+        fail(why, why_len, "serial = passthrough is not available yet");
+        partition_destroy(p);
+        return NULL;
+    }
+    if ((c->serial == CONFIG_SERIAL_VIRTUAL && !vdev_attach_console(p, c->serial_port)) ||
+        !vdev_attach_pci(p)) {
+        fail(why, why_len, "no room for its devices");
+        partition_destroy(p);
+        return NULL;
+    }
     memcpy(hpa_to_ptr(p->mem_hpa + GUEST_ARGS_GPA), p->args, strlen(p->args) + 1);
     guest_entry_prepare_memory(p);
 
@@ -132,6 +233,7 @@ struct partition *partition_create(const char *name, const void *image, uint64_t
         partition_destroy(p);
         return NULL;
     }
+    p->overhead_bytes += s2pt_table_pages(&p->s2) * PAGE_SIZE;
     return p;
 }
 
@@ -143,7 +245,8 @@ void partition_destroy(struct partition *p)
             frames_free(ptr_to_hpa(p->vcpus[i]), (sizeof(struct vcpu) + PAGE_SIZE - 1) / PAGE_SIZE);
         }
     }
-    s2pt_destroy(&p->s2);
+    if (p->s2.root)
+        s2pt_destroy(&p->s2);
     /* Scrub before the memory goes back: the next owner must not see this guest's data. */
     memset(hpa_to_ptr(p->mem_hpa), 0, p->mem_size);
     frames_free(p->mem_hpa, p->mem_size / PAGE_SIZE);
@@ -165,67 +268,10 @@ void partition_stop(struct partition *p, const char *fmt, ...)
     if (!first)
         return;
     printk("partition %s: stopped: %s\n", p->name, p->stop_reason);
-    /* vCPUs still in guest mode elsewhere leave it on the kick IPI and see the state. */
+    /* The CPUs of its vCPUs, in guest mode or halted, wake on the kick IPI and retire them. */
     for (uint32_t i = 0; i < p->vcpu_count; i++) {
         struct vcpu *v = p->vcpus[i];
-        if (v && v->running && v->cpu != this_cpu())
+        if (v && v->cpu != this_cpu())
             lapic_send_ipi(v->cpu->apic_id, VEC_KICK);
     }
-}
-
-static void vcpu_thread(void *arg)
-{
-    struct vcpu *v = arg;
-    struct partition *p = v->part;
-    char why[160];
-    struct guest_entry_state st;
-    guest_entry_build(p, v->id, &st);
-    if (!virt->vcpu_init(v, s2pt_root(&p->s2), &st, why, sizeof(why))) {
-        partition_stop(p, "vCPU %u cannot start: %s", v->id, why);
-    } else {
-        v->running = true;
-        vcpu_loop(v);
-        v->running = false;
-    }
-    __atomic_fetch_sub(&p->vcpus_active, 1, __ATOMIC_RELEASE);
-}
-
-void partition_run(struct partition *p)
-{
-    uint32_t n = cpu_count;
-    p->vcpu_count = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (!percpu_of[i]->online || !percpu_of[i]->virt_ready)
-            continue;
-        uint64_t pages = (sizeof(struct vcpu) + PAGE_SIZE - 1) / PAGE_SIZE;
-        struct vcpu *v = hpa_to_ptr(frames_alloc_zeroed(pages, 0));
-        v->part = p;
-        v->id = p->vcpu_count;
-        v->cpu = percpu_of[i];
-        p->vcpus[p->vcpu_count++] = v;
-    }
-    if (p->vcpu_count == 0) {
-        partition_stop(p, "no CPU with virtualization enabled");
-        return;
-    }
-    p->state = PART_RUNNING;
-    p->vcpus_active = p->vcpu_count;
-    printk("partition %s: %lu MiB at host 0x%lx, %u vCPUs, %s mode, stage-2 tables %lu KiB\n",
-           p->name, p->mem_size / MIB, p->mem_hpa, p->vcpu_count,
-           p->mode == GUEST_MODE_LONG64 ? "64-bit" : p->mode == GUEST_MODE_PROT32 ? "32-bit protected" : "real",
-           s2pt_table_pages(&p->s2) * 4);
-    for (uint32_t i = 1; i < p->vcpu_count; i++)
-        smp_run_on(p->vcpus[i]->cpu, vcpu_thread, p->vcpus[i]);
-    vcpu_thread(p->vcpus[0]);
-    while (__atomic_load_n(&p->vcpus_active, __ATOMIC_ACQUIRE) != 0)
-        sti_hlt();
-    cli();
-    uint64_t flags = spin_lock_irqsave(&p->lock);
-    if (p->state != PART_STOPPED) {
-        /* A clean end: every vCPU left through the exit hypercall. */
-        p->state = PART_STOPPED;
-        p->exited = true;
-        snprintf(p->stop_reason, sizeof(p->stop_reason), "all vCPUs exited");
-    }
-    spin_unlock_irqrestore(&p->lock, flags);
 }

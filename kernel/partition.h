@@ -13,6 +13,7 @@
 #include "kernel/vcpu.h"
 #include "kernel/vuart.h"
 #include "kernel/vpci.h"
+#include "kernel/config.h"
 
 #define PART_NAME_MAX  32
 #define PART_ARGS_MAX  128
@@ -36,7 +37,9 @@ struct io_device {
 struct partition {
     char name[PART_NAME_MAX];
     char args[PART_ARGS_MAX];
+    uint32_t slot;                 /* index in the configuration, also its scheduler id */
     enum guest_mode mode;
+    uint64_t load, entry;          /* guest-physical: where the image went, where it starts */
     volatile enum part_state state;
     struct spinlock lock;          /* guards state changes and the stop record */
     hpa_t mem_hpa;                 /* RAM: [0, mem_size) guest-physical at mem_hpa */
@@ -44,7 +47,9 @@ struct partition {
     struct s2pt s2;
     uint32_t vcpu_count;
     struct vcpu *vcpus[MAX_CPUS];
-    volatile uint32_t vcpus_active; /* vCPUs not yet finished */
+    volatile uint32_t vcpus_active; /* vCPUs not yet retired by their CPUs */
+    volatile uint32_t vcpus_ready;  /* vCPUs whose control structures exist */
+    uint64_t overhead_bytes;        /* what Moat holds for it besides its memory */
     struct io_device io[PART_IO_MAX];
     uint32_t io_count;
     struct spinlock com_lock;       /* serialises the vCPUs' accesses to com1 */
@@ -65,20 +70,24 @@ struct partition {
 #define GUEST_LOAD_GPA   0x100000ull
 #define GUEST_REAL_LOAD_GPA 0x10000ull
 #define GUEST_STACK_PER_VCPU 0x4000ull
+#define GUEST_REAL_STACK_TOP 0xf000ull /* real mode: vCPU i's stack ends at top - i * 0x200 */
+#define GUEST_REAL_STACK_PER_VCPU 0x200ull
+#define GUEST_REAL_LIMIT     0x100000ull /* what real-mode code can address */
 
-/* Build a partition: carve and zero memory, load the flat image for `mode`, build the
- * second-level tables. Returns NULL with a sentence in why. */
-struct partition *partition_create(const char *name, const void *image, uint64_t image_size,
-                                   enum guest_mode mode, uint64_t mem_size, const char *args,
-                                   char *why, size_t why_len);
-/* Run vCPU i of p on CPU i for each of p's vCPUs, until every vCPU is done; returns then. */
-void partition_run(struct partition *p);
+/* Build partition `slot` of the configuration from c: carve its memory (at c->base when
+ * given) and zero it, load the image (flat at c->load, or ELF segments), write the argument
+ * string, build the second-level tables and one vCPU per CPU in c->cpus (their control
+ * structures are made later, by the CPU that runs each). Returns NULL with a sentence in why;
+ * then nothing is left allocated. */
+struct partition *partition_create(const struct config_partition *c, uint32_t slot,
+                                   const void *image, uint64_t image_size, char *why,
+                                   size_t why_len);
 /* Stop p (first reason wins, printed once); CPUs running its vCPUs are kicked out. */
 void partition_stop(struct partition *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Release p's memory, tables and vCPUs. p must not be running. */
+/* Release p's memory (scrubbed first), tables and vCPUs. No vCPU of p may be running. */
 void partition_destroy(struct partition *p);
-/* Give p a virtual 16550A at COM1 whose output goes to the console, prefixed with p's name. */
-bool vdev_attach_console(struct partition *p);
+/* Give p a virtual 16550A at `port` whose output goes to the console, prefixed with p's name. */
+bool vdev_attach_console(struct partition *p, uint16_t port);
 /* Give p its own PCI bus 0 at 0xCF8/0xCFC: a host bridge at 00:00.0 and nothing else yet. */
 bool vdev_attach_pci(struct partition *p);
 /* Register a port-I/O device. */

@@ -39,7 +39,10 @@ struct percpu {
     uint32_t index;       /* 0 = BSP, dense */
     uint32_t apic_id;
     uint64_t stack_top;   /* kernel stack, set before the CPU starts */
-    volatile uint64_t ticks;   /* timer interrupts taken; read by other CPUs */
+    volatile uint64_t ticks;   /* timer ticks (TIMER_TICK_HZ) taken; read by other CPUs */
+    uint64_t next_tick_ns;     /* drivers/timer.c: when the next tick is due */
+    uint64_t deadline_ns;      /* an extra timer interrupt wanted then */
+    uint64_t armed_ns;         /* what the LAPIC timer is armed for */
     uint64_t nmis;             /* NMIs taken outside a panic */
     volatile uint32_t online;  /* set by the CPU itself once fully initialized */
     volatile uint32_t virt_ready; /* VMX/SVM enabled on this CPU */

@@ -24,6 +24,16 @@ extern struct s2pt_format virt_s2_format;
 /* On the BSP once: choose the backend from the CPU vendor, then detect and enable it on every
  * online CPU. Prints what is missing and returns false when no partition can run. */
 bool virt_init(void);
-/* Run v until it finishes (exit hypercall) or its partition stops. */
-void vcpu_loop(struct vcpu *v);
+/* What the run loop (kernel/run.c) does after an exit has been handled. */
+enum exit_outcome {
+    EXIT_GO,    /* enter the guest again */
+    EXIT_HALT,  /* HLT: the vCPU waits (the instruction is already skipped) */
+    EXIT_YIELD, /* the yield hypercall: give the rest of the slice away */
+    EXIT_DONE,  /* the exit hypercall: this vCPU is finished */
+    EXIT_STOP,  /* its partition was stopped */
+};
+/* Count and handle exit e of v (kernel/vmexit.c); a guest can at worst stop its partition. */
+enum exit_outcome vcpu_handle_exit(struct vcpu *v, struct vm_exit *e);
+/* Print what v wrote since its last newline as a line of its own. */
+void vcpu_flush_line(struct vcpu *v);
 #endif

@@ -20,6 +20,8 @@ enum exit_action {
     ACT_SKIP,   /* re-enter after the exiting instruction */
     ACT_DONE,   /* this vCPU is finished */
     ACT_STOP,   /* the partition was stopped */
+    ACT_HALT,   /* re-enter after the instruction, once the vCPU has work (HLT) */
+    ACT_YIELD,  /* re-enter after the instruction, after the others' turn */
 };
 
 typedef enum exit_action (*exit_handler)(struct vcpu *v, struct vm_exit *e);
@@ -40,6 +42,12 @@ static void guest_putc(struct vcpu *v, char c)
     }
     printk("[%s:%u] %.*s\n", v->part->name, v->id, (int)v->line_len, v->line);
     v->line_len = 0;
+}
+
+void vcpu_flush_line(struct vcpu *v)
+{
+    if (v->line_len)
+        guest_putc(v, '\n');
 }
 
 /* ---- reading guest memory by linear address --------------------------------- */
@@ -232,11 +240,9 @@ static void host_interrupt_window(void)
 
 static enum exit_action on_hlt(struct vcpu *v, struct vm_exit *e)
 {
-    /* No virtual interrupt controller yet: the next host interrupt (at the latest the tick)
-     * wakes the vCPU, as a periodic timer would. The CPU sleeps meanwhile. */
-    sti_hlt();
-    cli();
-    return ACT_SKIP;
+    /* The run loop gives the CPU away; without a virtual interrupt controller yet the next
+     * host tick wakes the vCPU, as a periodic timer interrupt would (docs/guest-abi.md). */
+    return ACT_HALT;
 }
 
 static const char *access_kind(const struct vm_exit *e)
@@ -298,13 +304,11 @@ static enum exit_action on_hypercall(struct vcpu *v, struct vm_exit *e)
     case HC_EXIT:
         if (v->id == 0)
             v->part->exit_status = (int64_t)a0;
-        if (v->line_len)
-            guest_putc(v, '\n');
+        vcpu_flush_line(v);
         return ACT_DONE;
     case HC_YIELD:
-        host_interrupt_window();
         *rax = 0;
-        break;
+        return ACT_YIELD;
     case HC_VERSION:
         *rax = HC_ABI_VERSION;
         break;
@@ -359,33 +363,34 @@ static const exit_handler handlers[EXIT_KIND_COUNT] = {
     [EXIT_UNKNOWN] = on_unknown,
 };
 
-void vcpu_loop(struct vcpu *v)
+enum exit_outcome vcpu_handle_exit(struct vcpu *v, struct vm_exit *e)
 {
-    struct vm_exit e;
-    while (v->part->state == PART_RUNNING) {
-        virt->vcpu_run(v, &e);
-        unsigned kind = e.kind < EXIT_KIND_COUNT ? e.kind : EXIT_UNKNOWN;
-        v->exits[kind]++;
-        switch (handlers[kind](v, &e)) {
-        case ACT_SKIP:
-            skip_instruction(v, &e);
-            break;
-        case ACT_RESUME:
-            break;
-        case ACT_DONE:
-            return;
-        case ACT_STOP:
-            return;
-        }
+    unsigned kind = e->kind < EXIT_KIND_COUNT ? e->kind : EXIT_UNKNOWN;
+    v->exits[kind]++;
+    switch (handlers[kind](v, e)) {
+    case ACT_SKIP:
+        skip_instruction(v, e);
+        return EXIT_GO;
+    case ACT_RESUME:
+        return EXIT_GO;
+    case ACT_HALT:
+        skip_instruction(v, e);
+        return EXIT_HALT;
+    case ACT_YIELD:
+        skip_instruction(v, e);
+        return EXIT_YIELD;
+    case ACT_DONE:
+        return EXIT_DONE;
+    case ACT_STOP:
+        return EXIT_STOP;
     }
+    return EXIT_STOP;
 }
 
 /* ---- the partition's COM1: a virtual 16550A (kernel/vuart.c) -------------------------
  * All vCPUs of a partition share one UART, so accesses are serialised by com_lock. What the
  * guest transmits is drained at once into the writing vCPU's console line, so lines from
  * different vCPUs never mix. Receive (console input) comes with the console multiplexer. */
-
-#define COM1_BASE 0x3f8
 
 static void com_io(struct vcpu *v, struct io_device *d, uint16_t port, uint8_t size, bool in,
                    uint32_t *val)
@@ -434,9 +439,9 @@ bool vdev_attach_pci(struct partition *p)
     return partition_add_io(p, &d);
 }
 
-bool vdev_attach_console(struct partition *p)
+bool vdev_attach_console(struct partition *p, uint16_t port)
 {
     vuart_init(&p->com1);
-    struct io_device d = { COM1_BASE, 8, com_io, p };
+    struct io_device d = { port, 8, com_io, p };
     return partition_add_io(p, &d);
 }

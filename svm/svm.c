@@ -281,11 +281,12 @@ static bool svm_vcpu_setup(struct vcpu *v, uint64_t s2pt_root, const struct gues
     /* Intercepts (15.9 "Instruction Intercepts", 15.12-15.14): CPUID, HLT, I/O and MSRs for
      * the generic policy; SHUTDOWN so a triple fault stops the partition rather than the CPU;
      * INTR/NMI/INIT so the host keeps its CPU; VMRUN (VMRUN refuses a VMCB without it) and
-     * the other SVM instructions so a guest cannot use SVM; VMMCALL is the hypercall. */
+     * the other SVM instructions so a guest cannot use SVM; VMMCALL is the hypercall;
+     * XSETBV because XCR0 is not switched between partitions (VT-x exits on it always). */
     ctl->intercept3 = VMCB_I3_INTR | VMCB_I3_NMI | VMCB_I3_INIT | VMCB_I3_CPUID | VMCB_I3_HLT |
                       VMCB_I3_INVLPGA | VMCB_I3_IOIO_PROT | VMCB_I3_MSR_PROT | VMCB_I3_SHUTDOWN;
     ctl->intercept4 = VMCB_I4_VMRUN | VMCB_I4_VMMCALL | VMCB_I4_VMLOAD | VMCB_I4_VMSAVE |
-                      VMCB_I4_STGI | VMCB_I4_CLGI | VMCB_I4_SKINIT;
+                      VMCB_I4_STGI | VMCB_I4_CLGI | VMCB_I4_SKINIT | VMCB_I4_XSETBV;
     ctl->iopm_base_pa = block + BLOCK_IOPM * PAGE_SIZE;
     ctl->msrpm_base_pa = block + BLOCK_MSRPM * PAGE_SIZE;
     /* The guest's RFLAGS.IF masks only virtual interrupts; physical ones exit (15.21.1). */
@@ -305,6 +306,7 @@ static bool svm_vcpu_setup(struct vcpu *v, uint64_t s2pt_root, const struct gues
     v->regs = st->regs;
     v->regs.gpr[GPR_RSP] = st->rsp;
     v->arch = s;
+    v->arch_bytes = BLOCK_PAGES * PAGE_SIZE;
     return true;
 }
 

@@ -53,7 +53,13 @@ svm_world_switch:
     mov rcx, [rdi + GPR(RSP_)]
     mov [rax + VMCB_RSP], rcx
 
+    ; GIF=0 holds host interrupts off from here to VMRUN; STI makes the host's RFLAGS.IF,
+    ; which VMRUN saves, 1: with V_INTR_MASKING that saved IF is what lets physical
+    ; interrupts reach the INTR intercept while the guest runs, whatever the guest's own IF
+    ; (APM vol. 2 15.17 "Global Interrupt Flag", 15.21.1 "Physical Interrupt Masking").
+    ; Without it a guest that spins never gives its CPU back.
     clgi
+    sti
     vmload                          ; [rax]: the guest's FS, GS, TR, LDTR, ...
     mov rcx, [rdi + GPR(RCX_)]
     mov rdx, [rdi + GPR(RDX_)]
@@ -97,6 +103,7 @@ svm_world_switch:
 
     mov rax, [rsp + 8]
     vmload                          ; [rax]: the host's own
+    cli                             ; the caller runs with interrupts off, as it called us
     stgi
 
     add rsp, 16

@@ -54,6 +54,7 @@
 #define VMCB_I4_STGI        BIT(4)
 #define VMCB_I4_CLGI        BIT(5)
 #define VMCB_I4_SKINIT      BIT(6)
+#define VMCB_I4_XSETBV      BIT(13)
 
 /* TLB_CONTROL (offset 0x5c; APM vol. 2 15.16.1 "TLB Flush"). 3 and 7 need FlushByAsid. */
 #define VMCB_TLB_NOTHING    0

@@ -507,6 +507,7 @@ static bool vmx_vcpu_init(struct vcpu *v, uint64_t s2pt_root, const struct guest
         return refuse(why, len, "no memory left for a VMCS");
     }
     struct vmx_vcpu *vx = hpa_to_ptr(vx_page);
+    v->arch_bytes = 2 * PAGE_SIZE;
     vx->vmcs = vmcs;
     vx->cpu = cpu->index;
     vx->eptp = eptp;
