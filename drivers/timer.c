@@ -107,6 +107,12 @@ uint64_t timer_tsc_hz(void)
     return tsc_hz;
 }
 
+uint64_t timer_ns_to_tsc(uint64_t ns)
+{
+    unsigned __int128 tsc = ((unsigned __int128)ns * tsc_hz) / 1000000000u;
+    return tsc > UINT64_MAX ? UINT64_MAX : (uint64_t)tsc;
+}
+
 uint64_t clock_ns(void)
 {
     return (uint64_t)(((unsigned __int128)rdtsc() * tsc_mult) >> 32);

@@ -22,6 +22,8 @@ void timer_start_tick(uint64_t lapic_hz);
 /* Nanoseconds since an arbitrary start, from the TSC calibrated by timer_calibrate_lapic. */
 uint64_t clock_ns(void);
 uint64_t timer_tsc_hz(void);
+/* The TSC value at clock_ns() == ns (UINT64_MAX maps beyond any TSC). */
+uint64_t timer_ns_to_tsc(uint64_t ns);
 /* An interrupt on this CPU at clock_ns() == ns at the latest (as well as the ticks);
  * TIMER_NO_DEADLINE: ticks only. Call with interrupts disabled. */
 #define TIMER_NO_DEADLINE UINT64_MAX

@@ -104,6 +104,9 @@ bool boot_config_load(const struct boot_info *bi, const struct cmdline *cmd,
     *found = true;
     if (file) {
         printk("config: %s, %lu bytes\n", BOOT_CONFIG_NAME, file->size);
+        if (cmd->guest_count)
+            printk("config: the command line's guest= options are ignored: %s is there\n",
+                   BOOT_CONFIG_NAME);
         config_parse(cfg, BOOT_CONFIG_NAME, hpa_to_ptr(file->base), file->size, &sink);
     } else if (cmd->guest_count && m.cpu_count) {
         size_t len = guests_as_config(cmd, m.cpu_count, generated, sizeof(generated));

@@ -209,7 +209,7 @@ void kernel_main(const struct boot_info *bi)
         run_partitions(&cfg, images, cmd.exit == CMDLINE_EXIT_IDLE);
     }
     if (found || cmd.guest_count) {
-        printk("moat: all partitions stopped (some failed)\n");
+        printk("moat: no partition started\n");
         if (cmd.exit == CMDLINE_EXIT_IDLE) {
             printk("moat: test exit\n");
             shutdown_emulator(false);

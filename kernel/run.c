@@ -199,6 +199,8 @@ static enum exit_outcome run_vcpu(struct cpu_run *r, struct vcpu *v, uint64_t un
     struct vm_exit e;
     struct partition *p = v->part;
     bool supervisor = this_cpu()->index == 0;
+    uint64_t tick = this_cpu()->next_tick_ns;
+    v->deadline_tsc = timer_ns_to_tsc(until < tick ? until : tick);
     for (;;) {
         virt->vcpu_run(v, &e);
         enum exit_outcome out = vcpu_handle_exit(v, &e);
@@ -206,8 +208,10 @@ static enum exit_outcome run_vcpu(struct cpu_run *r, struct vcpu *v, uint64_t un
             return out;
         if (r->posted_any || (supervisor && supervisor_pending) || clock_ns() >= until)
             return EXIT_GO;
-        if (e.kind == EXIT_INTR && supervisor)
-            return EXIT_GO; /* the tick: let the supervisor look at restarts that are due */
+        /* The preemption timer fired (the deadline or the tick), or on CPU 0 an interrupt
+         * came, which may be the tick: the supervisor looks at restarts that are due. */
+        if (e.kind == EXIT_PREEMPT || (e.kind == EXIT_INTR && supervisor))
+            return EXIT_GO;
     }
 }
 
@@ -220,6 +224,9 @@ static void __attribute__((noreturn)) cpu_loop(void *arg)
     uint32_t last = SCHED_IDLE;
     cli();
     for (;;) {
+        /* Take the interrupts that came while in the guest (a preemption-timer exit wins
+         * over a pending interrupt, SDM vol. 3C 26.2): the tick keeps the clock of halts. */
+        irq_window();
         uint64_t now = clock_ns();
         if (supervisor)
             supervise(now);

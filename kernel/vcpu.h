@@ -24,6 +24,7 @@ struct vcpu {
     volatile bool running;  /* in guest mode or between an exit and the next entry */
     bool done;              /* left through the exit hypercall (or cannot run): retire it */
     bool halted;            /* HLT: not runnable until wake_ns */
+    uint64_t deadline_tsc;  /* the backend's preemption timer (if any) exits by then */
     uint64_t wake_ns;
     /* Guest state neither VT-x nor AMD-V switches: saved and loaded by the run loop
      * (kernel/run.c) only when another vCPU takes the CPU. */

@@ -232,12 +232,6 @@ static enum exit_action on_msr_write(struct vcpu *v, struct vm_exit *e)
     }
 }
 
-static void host_interrupt_window(void)
-{
-    /* STI's shadow covers one instruction: the NOP lets a pending host interrupt in. */
-    __asm__ volatile("sti; nop; cli" ::: "memory");
-}
-
 static enum exit_action on_hlt(struct vcpu *v, struct vm_exit *e)
 {
     /* The run loop gives the CPU away; without a virtual interrupt controller yet the next
@@ -321,7 +315,7 @@ static enum exit_action on_hypercall(struct vcpu *v, struct vm_exit *e)
 
 static enum exit_action on_intr(struct vcpu *v, struct vm_exit *e)
 {
-    host_interrupt_window();
+    irq_window();
     return ACT_RESUME;
 }
 

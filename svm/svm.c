@@ -448,12 +448,17 @@ static void put32(uint8_t *p, uint32_t v)
     memcpy(p, &v, 4);
 }
 
-/* Runs v until an exit other than a host interrupt. */
+/* Runs v until an exit other than a host interrupt. The host takes each interrupt before
+ * the next VMRUN: still pending, it would end every entry at once (guests run with host IF
+ * set, svm_entry.asm). */
 static void st_run(struct vcpu *v, struct vm_exit *e)
 {
-    do
+    for (;;) {
         svm_vcpu_run(v, e);
-    while (e->kind == EXIT_INTR);
+        if (e->kind != EXIT_INTR)
+            return;
+        irq_window();
+    }
 }
 
 static bool st_fail(char *why, size_t len, const char *what, const struct vm_exit *e)

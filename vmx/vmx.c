@@ -169,7 +169,12 @@ static bool vmx_probe(struct vmx_info *in, char *why, size_t len)
                (in->ept_vpid_cap & EPT_VPID_CAP_INVVPID) &&
                (in->ept_vpid_cap & (EPT_VPID_CAP_INVVPID_SINGLE | EPT_VPID_CAP_INVVPID_ALL));
     in->invvpid_single = in->ept_vpid_cap & EPT_VPID_CAP_INVVPID_SINGLE;
+    /* The VMX-preemption timer bounds every entry by the scheduler's deadline, whatever the
+     * guest does with interrupts (26.5.1 "VMX-Preemption Timer"); the host timer remains the
+     * fallback where the CPU has none. */
     bool preempt = vmx_ctl_allowed(in->pin_cap, PIN_PREEMPTION_TIMER);
+    if (preempt)
+        in->pin |= PIN_PREEMPTION_TIMER;
     in->caps = (struct virt_caps){
         .unrestricted_guest = in->unrestricted,
         .nrips = true, /* VMX reports the length of every instruction exit */

@@ -428,6 +428,12 @@ void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
         run_prepared(v, e);
         return;
     }
+    if (vmx_info.caps.preemption_timer) {
+        /* Counts down by one every 2^shift TSC cycles while the guest runs (26.5.1). */
+        uint64_t now = rdtsc();
+        uint64_t left = v->deadline_tsc > now ? (v->deadline_tsc - now) >> vmx_info.caps.preemption_timer_shift : 0;
+        vmcs_write32(GUEST_PREEMPTION_TIMER, left > 0xffffffffu ? 0xffffffffu : (uint32_t)left);
+    }
     vx->exit = e;
     struct vmx_switch_result r = vmx_world_switch(&v->regs, vx);
     v = (struct vcpu *)r.regs; /* regs is at offset 0 of struct vcpu */
