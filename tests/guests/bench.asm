@@ -4,6 +4,8 @@
 ; COM1; "BENCH nop ..." times a loop of 16 one-byte NOPs per iteration, so the host script can
 ; turn ticks into instructions (under QEMU -icount and Bochs clock sync=none the TSC counts
 ; retired instructions at a fixed rate). scripts/bench.py reads the lines.
+; With the argument string "peer" it only yields, forever: run beside the benchmark on the same
+; CPU it makes each of the benchmark's yields a switch to another partition and back.
 %include "tests/guests/guest.inc"
 bits 64
 org 0x100000
@@ -14,6 +16,8 @@ start:
     cli
     mov r12, rdi
     DETECT_VENDOR rel is_intel
+    cmp dword [rdx], 'peer'         ; the argument string (docs/guest-abi.md)
+    je peer
     test r12, r12
     jnz exit
 
@@ -77,8 +81,24 @@ start:
     jnz .hc
     call tsc_stop
 
+    ; yield: with a peer partition on this CPU, two partition switches per round trip
+    lea rsi, [rel n_yield]
+    mov r8d, N
+    call tsc_start
+.yield:
+    mov eax, HC_YIELD
+    HYPERCALL rel is_intel
+    dec r8d
+    jnz .yield
+    call tsc_stop
+
 exit:
     EXIT_OK rel is_intel
+
+peer:
+    mov eax, HC_YIELD
+    HYPERCALL rel is_intel
+    jmp peer
 
 ; tsc_start: remember the TSC (in r9) and the name (in r10). Preserves ecx and r8.
 tsc_start:
@@ -161,3 +181,4 @@ n_cpuid: db "cpuid", 0
 n_pio:   db "pio", 0
 n_msr:   db "msr", 0
 n_hcall: db "hypercall", 0
+n_yield: db "yield", 0
