@@ -132,8 +132,9 @@ UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/%,$(UNIT_TESTS))
 
 # ---- images -----------------------------------------------------------------
 # Moat's folder on the ESP: the kernel plus every file the kernel may ask for by name. The
-# default command line (configs/default/cmdline.txt) runs the self-test guest on every CPU.
-MOAT_FILES := $(KERNEL_ELF) $(wildcard configs/default/*) $(BUILD)/guests/selftest.bin
+# default partitions (configs/default/moat.cfg) run the self-test, heartbeat and hostile guests.
+MOAT_FILES := $(KERNEL_ELF) $(wildcard configs/default/*) $(BUILD)/guests/selftest.bin \
+              $(BUILD)/guests/heartbeat.bin $(BUILD)/guests/hostile.bin
 ESP_IMG := $(BUILD)/esp.img
 ISO_IMG := $(BUILD)/moat.iso
 

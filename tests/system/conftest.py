@@ -62,10 +62,13 @@ def log_dir(request) -> Path:
 @pytest.fixture
 def esp_copy(esp_img, tmp_path):
     """make(cmdline) -> a private copy of build/esp.img whose EFI/MOAT/cmdline.txt holds
-    cmdline (None: leave the file as built)."""
-    def make(cmdline=None, name="esp.img") -> Path:
+    cmdline (None: leave the file as built). Given a command line, the default moat.cfg is
+    removed so that the command line's guest= words count (keep_config=True keeps it)."""
+    def make(cmdline=None, name="esp.img", keep_config=False) -> Path:
         img = tmp_path / name
         shutil.copyfile(esp_img, img)
+        if cmdline is not None and not keep_config:
+            moat_emu.mtools("mdel", "-i", str(img), "::/EFI/MOAT/moat.cfg")
         if cmdline is not None:
             txt = tmp_path / "cmdline.txt"
             txt.write_text(cmdline + "\n")
