@@ -31,6 +31,11 @@ void console_flush(void)
         uart_flush(console_uart);
 }
 
+int console_getc(void)
+{
+    return console_uart ? uart_getc(console_uart) : -1;
+}
+
 void console_force_unlock(void)
 {
     console_unlocked = true;

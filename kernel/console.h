@@ -13,6 +13,8 @@ uint16_t console_port(void);
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Wait until everything printed has left the UART (before ending an emulator run). */
 void console_flush(void);
+/* The next byte the console UART received, or -1. */
+int console_getc(void);
 /* After a panic the lock may be held by a halted CPU: print without it from now on. */
 void console_force_unlock(void);
 #endif

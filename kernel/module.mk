@@ -9,7 +9,7 @@ UNIT_cmdline_SRCS := tests/unit/test_cmdline.c kernel/cmdline.c
 # Generic virtualization core (backends in vmx/ and svm/).
 KERNEL_SRCS += kernel/virt.c kernel/vmexit.c kernel/partition.c kernel/guest_entry.c \
                kernel/cpuid_policy.c kernel/msr_policy.c kernel/gwalk.c kernel/run.c \
-               kernel/boot_config.c
+               kernel/boot_config.c kernel/conmux.c kernel/shell.c
 
 UNIT_TESTS += cpuid_policy
 UNIT_cpuid_policy_SRCS := tests/unit/test_cpuid_policy.c kernel/cpuid_policy.c

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "kernel/run.h"
+#include "kernel/conmux.h"
 #include "kernel/console.h"
 #include "kernel/panic.h"
 #include "kernel/partition.h"
@@ -58,13 +59,15 @@ struct slot {
     bool ok;             /* its last incarnation exited with status 0 */
     volatile bool stop_requested;
     volatile bool start_requested;
-    char last_crash[PART_REASON_MAX];
+    volatile bool restart_requested;
+    enum { END_NONE, END_EXITED, END_STOPPED, END_CRASHED } how;
+    char last_crash[PART_REASON_MAX + 64];
 };
 
 static const struct moat_config *cfg;
 static struct slot slots[CONFIG_PARTITIONS_MAX];
 static bool exit_when_done, all_done_reported;
-static uint64_t free_at_start;
+static uint64_t free_at_start, started_at;
 static volatile uint32_t supervisor_pending; /* a partition ended or a request came */
 
 static void kick_cpu(struct percpu *c)
@@ -107,9 +110,10 @@ static void switch_guest_state(struct cpu_run *r, struct vcpu *v)
 static void add_to_scheduler(struct cpu_run *r, struct vcpu *v)
 {
     const struct config_partition *c = slots[v->part->slot].c;
-    bool prio = cfg->scheduler == CONFIG_SCHED_PRIORITY;
-    int rc = sched_add(&r->s, v->part->slot, c->priority, prio ? c->budget_us * NS_PER_US : 0,
-                       prio ? c->period_us * NS_PER_US : 0);
+    /* A budget only under the priority scheduler, and a period only with a budget. */
+    bool budget = cfg->scheduler == CONFIG_SCHED_PRIORITY && c->budget_us;
+    int rc = sched_add(&r->s, v->part->slot, c->priority, budget ? c->budget_us * NS_PER_US : 0,
+                       budget ? c->period_us * NS_PER_US : 0);
     if (rc < 0)
         partition_stop(v->part, "vCPU %u cannot be scheduled on CPU %u: %s", v->id,
                        this_cpu()->index, sched_strerror(rc));
@@ -314,6 +318,14 @@ static bool start(struct slot *s, uint32_t slot)
     return true;
 }
 
+static uint64_t cpu_time_of(const struct partition *p)
+{
+    uint64_t ns = 0;
+    for (uint32_t i = 0; i < p->vcpu_count; i++)
+        ns += p->vcpus[i]->cpu_ns;
+    return ns;
+}
+
 static void report_end(struct slot *s, struct partition *p, bool crashed)
 {
     uint64_t exits[EXIT_KIND_COUNT] = { 0 }, cpu_ns = 0, switches = 0, total = 0;
@@ -337,8 +349,8 @@ static void report_end(struct slot *s, struct partition *p, bool crashed)
                v->exits[EXIT_HYPERCALL], v->exits[EXIT_INTR], v->cpu_ns / NS_PER_US, v->switches);
     }
     printk("partition %s: cpu time %lu us, %lu switches, %lu exits, %lu unclaimed port accesses, "
-           "%lu refused MSR accesses\n", p->name, cpu_ns / NS_PER_US, switches, total, unclaimed,
-           refused);
+           "%lu refused MSR accesses, %lu console bytes dropped\n", p->name, cpu_ns / NS_PER_US,
+           switches, total, unclaimed, refused, conmux_dropped(p->slot));
     if (!crashed && p->exited)
         printk("partition %s: ended (all vCPUs exited), exit status %ld, %lu exits\n", p->name,
                p->exit_status, total);
@@ -359,9 +371,12 @@ static void end(struct slot *s, uint64_t now)
     }
     spin_unlock_irqrestore(&p->lock, flags);
     bool crashed = !p->exited && !s->stop_requested;
+    conmux_drain_all(); /* its last lines before its end */
     report_end(s, p, crashed);
+    s->how = p->exited ? END_EXITED : crashed ? END_CRASHED : END_STOPPED;
     if (crashed)
-        snprintf(s->last_crash, sizeof(s->last_crash), "%s", p->stop_reason);
+        snprintf(s->last_crash, sizeof(s->last_crash), "%s (%lu ms after the partitions started, "
+                 "after %lu us of CPU time)", p->stop_reason, (now - started_at) / NS_PER_MS, cpu_time_of(p) / NS_PER_US);
     s->ok = p->exited && p->exit_status == 0;
     uint64_t before = frames_free_bytes();
     partition_destroy(p);
@@ -370,6 +385,12 @@ static void end(struct slot *s, uint64_t now)
            (frames_free_bytes() - before) / 1024, frames_free_bytes() / 1024);
 
     const struct config_partition *c = s->c;
+    if (s->restart_requested) {
+        s->restart_requested = false;
+        s->state = SLOT_ENDED;
+        start(s, (uint32_t)(s - slots));
+        return;
+    }
     if (crashed && c->on_crash == CONFIG_CRASH_RESTART) {
         if (s->restarts < c->max_restarts) {
             s->delay_ns = s->restarts == 0 ? c->restart_delay_us * NS_PER_US : s->delay_ns * 2;
@@ -390,6 +411,8 @@ static void end(struct slot *s, uint64_t now)
 
 static void supervise(uint64_t now)
 {
+    conmux_drain();
+    conmux_poll_input();
     if (__atomic_exchange_n(&supervisor_pending, 0, __ATOMIC_ACQ_REL) == 0) {
         /* Nothing ended and nothing was asked: only restarts can be due. */
         bool due = false;
@@ -401,12 +424,18 @@ static void supervise(uint64_t now)
     bool live = false, ok = true;
     for (uint32_t i = 0; i < cfg->partition_count; i++) {
         struct slot *s = &slots[i];
-        if (s->state == SLOT_RUNNING && s->stop_requested)
+        if (s->state == SLOT_RUNNING && (s->stop_requested || s->restart_requested)) {
+            s->stop_requested = true;
             partition_stop(s->p, "stopped on request");
+        }
+        if (s->state != SLOT_RUNNING && s->restart_requested) {
+            s->restart_requested = false;
+            s->start_requested = true;
+        }
         if (s->state == SLOT_RUNNING && __atomic_load_n(&s->p->vcpus_active, __ATOMIC_ACQUIRE) == 0)
             end(s, now);
         if ((s->state == SLOT_RESTART_WAIT && now >= s->restart_at) ||
-            (s->start_requested && (s->state == SLOT_OFF || s->state == SLOT_ENDED))) {
+            (s->start_requested && s->state != SLOT_RUNNING)) {
             s->start_requested = false;
             start(s, i);
         }
@@ -427,7 +456,7 @@ static void supervise(uint64_t now)
 
 bool run_request_stop(uint32_t slot)
 {
-    if (!cfg || slot >= cfg->partition_count)
+    if (!cfg || slot >= cfg->partition_count || slots[slot].state != SLOT_RUNNING)
         return false;
     slots[slot].stop_requested = true;
     wake_supervisor();
@@ -436,11 +465,66 @@ bool run_request_stop(uint32_t slot)
 
 bool run_request_start(uint32_t slot)
 {
-    if (!cfg || slot >= cfg->partition_count)
+    if (!cfg || slot >= cfg->partition_count || slots[slot].state == SLOT_RUNNING)
         return false;
     slots[slot].start_requested = true;
     wake_supervisor();
     return true;
+}
+
+void run_request_restart(uint32_t slot)
+{
+    if (!cfg || slot >= cfg->partition_count)
+        return;
+    slots[slot].restart_requested = true;
+    wake_supervisor();
+}
+
+uint32_t run_slot_count(void)
+{
+    return cfg ? cfg->partition_count : 0;
+}
+
+const char *run_slot_name(uint32_t slot)
+{
+    return cfg && slot < cfg->partition_count ? cfg->partitions[slot].name : "?";
+}
+
+int run_find(const char *name)
+{
+    for (uint32_t i = 0; i < run_slot_count(); i++)
+        if (strcmp(cfg->partitions[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+struct partition *run_partition(uint32_t slot)
+{
+    return slot < run_slot_count() && slots[slot].state == SLOT_RUNNING ? slots[slot].p : NULL;
+}
+
+void run_info(uint32_t slot, struct run_info *out)
+{
+    static const char *const ended[] = { "ended", "exited", "stopped", "crashed" };
+    const struct slot *s = &slots[slot];
+    memset(out, 0, sizeof(*out));
+    out->name = s->c->name;
+    out->state = s->state == SLOT_OFF ? "off" : s->state == SLOT_RUNNING ? "running" :
+                 s->state == SLOT_RESTART_WAIT ? "restarting" : ended[s->how];
+    cpu_list(s->c, out->cpus, sizeof(out->cpus));
+    out->memory = s->c->memory;
+    out->restarts = s->restarts;
+    out->dropped = conmux_dropped(slot);
+    out->last_crash = s->last_crash;
+    const struct partition *p = run_partition(slot);
+    if (!p)
+        return;
+    out->held = p->overhead_bytes;
+    for (uint32_t i = 0; i < p->vcpu_count; i++) {
+        out->cpu_ns += p->vcpus[i]->cpu_ns;
+        for (unsigned k = 0; k < EXIT_KIND_COUNT; k++)
+            out->exits += p->vcpus[i]->exits[k];
+    }
 }
 
 /* ---- start-up ------------------------------------------------------------------------------- */
@@ -488,6 +572,7 @@ void run_partitions(const struct moat_config *config, const struct run_image *im
     cfg = config;
     exit_when_done = exit_when_done_;
     uint64_t now = clock_ns();
+    started_at = now;
     struct sched_policy pol = policy_of(cfg, now);
     for (uint32_t i = 0; i < cpu_count; i++)
         if (percpu_of[i]->online && percpu_of[i]->virt_ready)

@@ -7,6 +7,7 @@
 #include "kernel/virt_core.h"
 #include "kernel/partition.h"
 #include "kernel/console.h"
+#include "kernel/conmux.h"
 #include "kernel/cpuid_policy.h"
 #include "kernel/gwalk.h"
 #include "kernel/insn.h"
@@ -40,7 +41,7 @@ static void guest_putc(struct vcpu *v, char c)
         if (v->line_len < VCPU_LINE_MAX)
             return;
     }
-    printk("[%s:%u] %.*s\n", v->part->name, v->id, (int)v->line_len, v->line);
+    conmux_line(v->part, v->id, v->line, v->line_len);
     v->line_len = 0;
 }
 

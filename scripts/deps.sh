@@ -10,7 +10,7 @@ PACKAGES=(
     mtools xorriso grub-common grub-pc-bin grub-efi-amd64-bin   # ESP and GRUB ISO images
     qemu-system-x86 ovmf                    # AMD-V path, UEFI firmware
     bochs bochsbios vgabios                 # Intel VT-x path (and stricter AMD-V)
-    libcmocka-dev python3 python3-pytest    # unit and system tests
+    libcmocka-dev python3 python3-pytest python3-pexpect    # unit and system tests
     clang libclang-rt-14-dev                # libFuzzer for the parser fuzz targets
 )
 

@@ -15,8 +15,9 @@ org 0x100000
 start:
     cli
     mov r12, rdi
+    mov r13, rdx                    ; the argument string (docs/guest-abi.md)
     DETECT_VENDOR rel is_intel
-    cmp dword [rdx], 'peer'         ; the argument string (docs/guest-abi.md)
+    cmp dword [r13], 'peer'
     je peer
     test r12, r12
     jnz exit

@@ -20,6 +20,9 @@ org 0x100000
 %define STEP_SCAN_READ  (1 << 2)
 %define STEP_SCAN_WRITE (1 << 3)
 %define STEP_SPIN       (1 << 4)
+%define STEP_FLOOD      (1 << 5)
+%define FLOOD_CALLS     256         ; write hypercalls of FLOOD_BYTES each: 1 MiB of lines
+%define FLOOD_BYTES     4096
 
 %define SCAN_FROM       0x400000            ; 4 MiB: the smallest partition's end
 %define SCAN_STEP       0x100000            ; one access per MiB
@@ -102,6 +105,10 @@ start:
     mov edi, 1
     call step_scan
 .no_scan_write:
+    test r13d, STEP_FLOOD
+    jz .no_flood
+    call step_flood
+.no_flood:
     test r13d, STEP_SPIN
     jz .no_spin
     lea rsi, [rel s_spin]
@@ -115,6 +122,32 @@ start:
     call put_str
     call put_nl
     EXIT_STATUS rel is_intel, 0
+
+; ---- flood: 1 MiB of console lines as fast as the write hypercall takes them ------------
+step_flood:
+    lea rdi, [rel flood_buf]        ; FLOOD_BYTES / 64 lines of 63 'f's and a newline
+    mov ecx, FLOOD_BYTES
+    mov al, 'f'
+    rep stosb
+    lea rdi, [rel flood_buf + 63]
+    mov ecx, FLOOD_BYTES / 64
+.nl:
+    mov byte [rdi], 10
+    add rdi, 64
+    dec ecx
+    jnz .nl
+    mov r14d, FLOOD_CALLS
+.call:
+    mov eax, HC_WRITE
+    lea rdi, [rel flood_buf]
+    mov esi, FLOOD_BYTES
+    HYPERCALL rel is_intel
+    dec r14d
+    jnz .call
+    lea rsi, [rel s_flood]
+    call put_str
+    call put_nl
+    ret
 
 ; vCPUs other than 0: silent, halted for good (each tick that wakes us finds another HLT).
 park:
@@ -455,7 +488,7 @@ port_reads_end:
 bochs_shutdown: db "Shutdown", 0
 
 is_intel:       db 0
-step_names:     db "msr", 0, "ports", 0, "scan-read", 0, "scan-write", 0, "spin", 0, 0
+step_names:     db "msr", 0, "ports", 0, "scan-read", 0, "scan-write", 0, "spin", 0, "flood", 0, 0
 s_hostile:      db "hostile: ", 0
 s_start:        db "hostile: start", 0
 s_bad_step:     db "hostile: unknown step ", 0
@@ -482,4 +515,8 @@ s_hostile_read: db "hostile: read 0x", 0
 s_hostile_write: db "hostile: write 0x", 0
 s_scan_end:     db "hostile: scan reached 4 GiB", 0
 s_spin:         db "hostile: spinning with interrupts off", 0
+s_flood:        db "hostile: flood done", 0
 s_done:         db "hostile: done", 0
+
+align 64
+flood_buf:      times FLOOD_BYTES db 0

@@ -129,6 +129,53 @@ def test_four_partitions_share_two_cpus(boot, cfg_esp, log_dir, vendor):
     assert run.trigger == "test exit"
 
 
+# ---- the other scheduling policies ------------------------------------------------------------
+
+# Fixed priority: `capped` is the most important but may use only 2 ms in every 10 ms; `high`
+# takes the rest; `low` runs only when neither can.
+PRIORITY = ("[moat]\nscheduler = priority\n\n"
+            + partition("capped", "0", "beats=3 wait=spin work=3000000 seed=31",
+                        extra="priority = 20\nbudget = 2ms\nperiod = 10ms\n")
+            + partition("high", "0", "beats=3 wait=spin work=3000000 seed=32", extra="priority = 10\n")
+            + partition("low", "0", "beats=3 wait=spin work=3000000 seed=33", extra="priority = 1\n"))
+
+# Cyclic: a 20 ms major frame, `major` owns 15 ms of it and `minor` 5 ms.
+CYCLIC = ("[moat]\nscheduler = cyclic\nmajor_frame = 20ms\n\n"
+          + partition("major", "0", "beats=6 wait=spin work=3000000 seed=41", extra="window = 0ms+15ms\n")
+          + partition("minor", "0", "beats=3 wait=spin work=3000000 seed=42", extra="window = 15ms+5ms\n"))
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_fixed_priority_with_budget(boot, cfg_esp, log_dir, vendor):
+    run = boot(emulator(vendor, log_dir, cfg_esp(PRIORITY), cpus=1))
+    assert_healthy(run)
+    for name in ("capped", "high", "low"):
+        assert_beats(run, name, 3)
+    assert run.search(r"^sched: fixed priority"), run.report("scheduler")
+    # The budget lets `high` run while `capped` still has work; `low` waits for both.
+    assert line_no(run, r"^\[high:0\] hb 1 sum") < line_no(run, r"^\[capped:0\] hb done"), \
+        run.report("capped's budget did not make room for high")
+    assert line_no(run, r"^\[low:0\] hb 1 sum") > line_no(run, r"^\[high:0\] hb done"), \
+        run.report("low ran while a higher priority could")
+    assert run.trigger == "test exit"
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_cyclic_windows(boot, cfg_esp, log_dir, vendor):
+    run = boot(emulator(vendor, log_dir, cfg_esp(CYCLIC), cpus=1))
+    assert_healthy(run)
+    assert_beats(run, "major", 6)
+    assert_beats(run, "minor", 3)
+    assert run.search(r"^sched: cyclic, major frame 20000 us$"), run.report("scheduler")
+    # Both run in every frame, `major` three times as long: with twice the work it still
+    # finishes first.
+    assert line_no(run, r"^\[minor:0\] hb 1 sum") < line_no(run, r"^\[major:0\] hb done"), \
+        run.report("the windows did not interleave")
+    assert line_no(run, r"^\[major:0\] hb done") < line_no(run, r"^\[minor:0\] hb done"), \
+        run.report("major did not get the larger share")
+    assert run.trigger == "test exit"
+
+
 # ---- (b) containment ----------------------------------------------------------------------------
 
 HOSTILE = ("[moat]\ntimeslice = 2ms\n\n"
