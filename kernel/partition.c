@@ -211,12 +211,13 @@ struct partition *partition_create(const struct config_partition *c, uint32_t sl
         return NULL;
     }
     if (c->serial == CONFIG_SERIAL_PASSTHROUGH) {
-        fail(why, why_len, "serial = passthrough is not available yet");
-        partition_destroy(p);
-        return NULL;
+        /* The host UART's 8 ports go to the guest unfiltered; Moat never touches that UART
+         * (config_validate keeps the console off it). */
+        p->pass_io_base = c->serial_port;
+        p->pass_io_count = 8;
     }
-    if ((c->serial == CONFIG_SERIAL_VIRTUAL && !vdev_attach_console(p, c->serial_port)) ||
-        !vdev_attach_pci(p)) {
+    p->has_com1 = c->serial == CONFIG_SERIAL_VIRTUAL;
+    if ((p->has_com1 && !vdev_attach_console(p, c->serial_port)) || !vdev_attach_pci(p)) {
         fail(why, why_len, "no room for its devices");
         partition_destroy(p);
         return NULL;

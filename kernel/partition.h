@@ -52,6 +52,8 @@ struct partition {
     uint64_t overhead_bytes;        /* what Moat holds for it besides its memory */
     struct io_device io[PART_IO_MAX];
     uint32_t io_count;
+    bool has_com1;                  /* a virtual UART (serial = virtual) */
+    uint16_t pass_io_base, pass_io_count; /* ports the guest owns (serial = passthrough) */
     struct spinlock com_lock;       /* serialises the vCPUs' accesses to com1 */
     struct vuart com1;              /* the partition's COM1 (kernel/vmexit.c) */
     struct spinlock pci_lock;       /* serialises config cycles on pci */

@@ -8,6 +8,7 @@
 #include "kernel/conmux.h"
 #include "kernel/console.h"
 #include "kernel/mm.h"
+#include "kernel/partition.h"
 #include "kernel/run.h"
 
 #define SHELL_LINE_MAX 80
@@ -106,6 +107,12 @@ static void run_line(char *s)
         run_info((uint32_t)slot, &r);
         printk("%s: %s\n", r.name, r.last_crash[0] ? r.last_crash : "no crash since boot");
     } else if (strcmp(s, "console") == 0 && (slot = named(s, arg)) >= 0) {
+        struct partition *p = run_partition((uint32_t)slot);
+        if (!p || !p->has_com1) {
+            printk("console: %s %s\n", arg, p ? "has no virtual serial port (serial = "
+                   "passthrough or none)" : "is not running");
+            return;
+        }
         printk("[input: partition %s; Ctrl-] returns to the shell]\n", arg);
         conmux_focus(slot);
         return;

@@ -147,6 +147,9 @@ struct virt_ops {
     bool (*msr_set)(struct vcpu *v, uint32_t index, uint64_t value);
     /* Release what vcpu_init allocated (the vCPU is not running anywhere). */
     void (*vcpu_destroy)(struct vcpu *v);
+    /* Let v's guest access ports [port, port + count) without exits (a passed-through
+     * device). After vcpu_init, on v's CPU, before it runs. */
+    void (*allow_io)(struct vcpu *v, uint16_t port, uint16_t count);
 };
 
 /* Chosen once at boot by virt_select(); NULL until then. */

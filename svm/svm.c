@@ -407,6 +407,16 @@ static void svm_vcpu_destroy(struct vcpu *v)
     svm_free(s->block, BLOCK_PAGES);
 }
 
+/* Let the guest reach ports [port, port + count) directly: clear their IOPM bits (APM vol. 2
+ * 15.10.1 "I/O Permissions Map": one bit per port; an access exits if any byte's bit is set). */
+static void svm_allow_io(struct vcpu *v, uint16_t port, uint16_t count)
+{
+    struct svm_vcpu *s = v->arch;
+    uint8_t *iopm = hpa_to_ptr(s->block + BLOCK_IOPM * PAGE_SIZE);
+    for (uint32_t p = port; p < (uint32_t)port + count && p <= 0xffff; p++)
+        iopm[p / 8] &= (uint8_t)~(1u << (p % 8));
+}
+
 const struct virt_ops svm_ops = {
     .name = "AMD-V",
     .detect = svm_detect,
@@ -420,6 +430,7 @@ const struct virt_ops svm_ops = {
     .msr_get = svm_msr_get,
     .msr_set = svm_msr_set,
     .vcpu_destroy = svm_vcpu_destroy,
+    .allow_io = svm_allow_io,
 };
 
 /* ---- nested paging self-test ------------------------------------------------------------ */

@@ -138,11 +138,11 @@ static bool vmx_probe(struct vmx_info *in, char *why, size_t len)
              PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER, &in->pin, why, len))
         return false;
     if (!fit("primary processor-based VM-execution", in->proc_cap,
-             PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_CR8_LOAD_EXITING |
+             PROC_HLT_EXITING | PROC_IO_BITMAPS | PROC_CR8_LOAD_EXITING |
                  PROC_CR8_STORE_EXITING | PROC_SECONDARY,
              PROC_INTR_WINDOW | PROC_INVLPG_EXITING | PROC_MWAIT_EXITING | PROC_RDPMC_EXITING |
                  PROC_RDTSC_EXITING | PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING |
-                 PROC_TPR_SHADOW | PROC_NMI_WINDOW | PROC_MOV_DR_EXITING | PROC_IO_BITMAPS |
+                 PROC_TPR_SHADOW | PROC_NMI_WINDOW | PROC_MOV_DR_EXITING | PROC_UNCOND_IO_EXITING |
                  PROC_MTF | PROC_MSR_BITMAPS | PROC_MONITOR_EXITING | PROC_PAUSE_EXITING,
              &in->proc, why, len))
         return false;
@@ -503,17 +503,24 @@ static bool vmx_vcpu_init(struct vcpu *v, uint64_t s2pt_root, const struct guest
     if (rc != S2PT_OK)
         return refuse(why, len, "EPT root 0x%lx unusable (%s)", s2pt_root, s2pt_strerror(rc));
 
+    /* I/O bitmaps A (ports 0-0x7fff) and B (0x8000-0xffff), all ones: every port access
+     * exits until vmx_allow_io opens some (25.6.4 "I/O-Bitmap Addresses"). */
     hpa_t vx_page = vmx_alloc_page(), vmcs = vmx_alloc_page();
-    if (!vx_page || !vmcs) {
-        if (vx_page)
-            frames_free(vx_page, 1);
-        if (vmcs)
-            frames_free(vmcs, 1);
+    hpa_t io_a = vmx_alloc_page(), io_b = vmx_alloc_page();
+    if (!vx_page || !vmcs || !io_a || !io_b) {
+        hpa_t pages[] = { vx_page, vmcs, io_a, io_b };
+        for (unsigned i = 0; i < 4; i++)
+            if (pages[i])
+                frames_free(pages[i], 1);
         return refuse(why, len, "no memory left for a VMCS");
     }
+    memset(hpa_to_ptr(io_a), 0xff, PAGE_SIZE);
+    memset(hpa_to_ptr(io_b), 0xff, PAGE_SIZE);
     struct vmx_vcpu *vx = hpa_to_ptr(vx_page);
-    v->arch_bytes = 2 * PAGE_SIZE;
+    v->arch_bytes = 4 * PAGE_SIZE;
     vx->vmcs = vmcs;
+    vx->io_bitmap[0] = io_a;
+    vx->io_bitmap[1] = io_b;
     vx->cpu = cpu->index;
     vx->eptp = eptp;
     vx->unrestricted = unrestricted;
@@ -540,8 +547,11 @@ static bool vmx_vcpu_init(struct vcpu *v, uint64_t s2pt_root, const struct guest
     uint32_t proc2 = vmx_info.proc2 | (unrestricted ? PROC2_UNRESTRICTED : 0) |
                      (vx->vpid ? PROC2_VPID : 0);
     bool ok = true;
-    /* Controls (25.6-25.8). No MSR or I/O bitmap: every MSR access and port access exits. */
+    /* Controls (25.6-25.8). No MSR bitmap: every MSR access exits; the I/O bitmaps make
+     * every port access exit but the ones a partition owns (serial passthrough). */
     ok &= vmcs_write32(PIN_CONTROLS, vmx_info.pin);
+    ok &= vmcs_write64(IO_BITMAP_A, io_a);
+    ok &= vmcs_write64(IO_BITMAP_B, io_b);
     ok &= vmcs_write32(PROC_CONTROLS, vmx_info.proc);
     ok &= vmcs_write32(PROC_CONTROLS2, proc2);
     ok &= vmcs_write32(EXIT_CONTROLS, vmx_info.exit);
@@ -682,6 +692,8 @@ static void vmx_vcpu_destroy(struct vcpu *v)
             cpu_relax();
     }
     frames_free(vx->vmcs, 1);
+    frames_free(vx->io_bitmap[0], 1);
+    frames_free(vx->io_bitmap[1], 1);
     frames_free(ptr_to_hpa(vx), 1);
     v->arch = NULL;
 }
@@ -811,6 +823,17 @@ static bool vmx_msr_set(struct vcpu *v, uint32_t index, uint64_t value)
     }
 }
 
+/* Let the guest reach ports [port, port + count) directly: clear their bits (25.6.4; an
+ * access exits if the bit of any byte it touches is set, 26.1.3). */
+static void vmx_allow_io(struct vcpu *v, uint16_t port, uint16_t count)
+{
+    struct vmx_vcpu *vx = v->arch;
+    for (uint32_t p = port; p < (uint32_t)port + count && p <= 0xffff; p++) {
+        uint8_t *map = hpa_to_ptr(vx->io_bitmap[p >> 15]);
+        map[(p & 0x7fff) / 8] &= (uint8_t)~(1u << (p % 8));
+    }
+}
+
 const struct virt_ops vmx_ops = {
     .name = "Intel VT-x",
     .detect = vmx_detect,
@@ -824,4 +847,5 @@ const struct virt_ops vmx_ops = {
     .msr_get = vmx_msr_get,
     .msr_set = vmx_msr_set,
     .vcpu_destroy = vmx_vcpu_destroy,
+    .allow_io = vmx_allow_io,
 };

@@ -48,6 +48,7 @@ struct vmx_vcpu {
     uint16_t vpid;         /* 0: VPID off */
     uint32_t cpu;          /* index of the CPU this VMCS belongs to */
     uint64_t vmcs;         /* hpa of the VMCS */
+    uint64_t io_bitmap[2]; /* hpa of I/O bitmaps A and B */
     uint64_t eptp;
     uint64_t rsp;          /* GUEST_RSP as the VMCS holds it (v->regs.gpr[GPR_RSP] is the truth) */
     struct vm_exit *exit;  /* where vcpu_run is to describe the exit it is waiting for */

@@ -228,15 +228,20 @@ def scaled(seconds: float) -> float:
 
 def qemu(name: str, log_dir: Path, *, esp: Optional[Path] = None, iso: Optional[Path] = None,
          smp: int = 1, mem: int = 512, cpu: str = "EPYC", timeout: float = 60,
-         extra: Tuple[str, ...] = ()) -> Run:
-    """A QEMU run of an ESP (OVMF) or ISO (SeaBIOS); the serial log is log_dir/serial.log."""
+         extra: Tuple[str, ...] = (), com2: bool = False) -> Run:
+    """A QEMU run of an ESP (OVMF) or ISO (SeaBIOS); the serial log is log_dir/serial.log.
+    com2: a second UART whose output is log_dir/serial.log (where Moat's console is then
+    expected), COM1's going to log_dir/com1.log."""
     assert (esp is None) != (iso is None), "give exactly one of esp / iso"
     serial = log_dir / "serial.log"
     t = scaled(timeout)
     # run-qemu.sh's own hard timeout backs up ours, a little later, in case we die.
     cmd = [str(RUN_QEMU), "--esp" if esp else "--iso", str(esp or iso),
            "--smp", str(smp), "--mem", str(mem), "--cpu", cpu,
-           "--serial", f"file:{serial}", "--timeout", str(int(t) + 10)]
+           "--serial", f"file:{log_dir / 'com1.log' if com2 else serial}",
+           "--timeout", str(int(t) + 10)]
+    if com2:
+        extra = ("-serial", f"file:{serial}", *extra)
     if extra:
         cmd += ["--", *extra]
     return Run(name, cmd, log_dir, serial, t)

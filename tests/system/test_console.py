@@ -146,3 +146,32 @@ def test_flooding_partition_does_not_hold_up_the_others(boot, cfg_esp, log_dir, 
     # Only whole lines were printed: every flood line that came out is complete.
     assert all(len(l.group(1)) == 63 for l in run.findall(r"^\[flood:0\] (f+)$"))
     assert run.trigger == "test exit"
+
+
+# ---- serial passthrough ---------------------------------------------------------------------
+
+PASSTHROUGH = ("[moat]\nconsole = com2\n\n"
+               + partition("raw", "0", "beats=3 wait=hlt seed=71", memory="4M",
+                           extra="serial = passthrough\nserial_port = com1\n")
+               + partition("virt", "1", "beats=3 wait=hlt seed=72", memory="4M"))
+
+
+@pytest.mark.qemu
+def test_serial_passthrough(cfg_esp, boot, log_dir):
+    """COM1 belongs to partition `raw`: its bytes reach QEMU's first serial port unaltered,
+    without exits; Moat's console is on COM2 with the other partition's lines."""
+    esp = cfg_esp(PASSTHROUGH, cmdline="console=com2 exit=idle")
+    run = boot(moat_emu.qemu(log_dir.name, log_dir, esp=esp, smp=2, mem=512, cpu="EPYC",
+                             timeout=90, com2=True))
+    assert_healthy(run)
+    assert run.trigger == "test exit", run.report("Moat's console is not on COM2")
+    com1 = (log_dir / "com1.log").read_text(errors="replace")
+    for line in ["hb start sum [0-9a-f]{8}", "hb 1 sum [0-9a-f]{8} ok", "hb 3 sum [0-9a-f]{8} ok",
+                 "hb done"]:
+        assert re.search(rf"^{line}$", com1, re.M), f"COM1 lacks the guest's own '{line}':\n{com1[-2000:]}"
+    assert "[raw:" not in com1 and not run.search(r"^\[raw:"), run.report("raw's output was relayed")
+    assert_beats(run, "virt", 3)
+    # The guest wrote COM1 itself: none of its port accesses left the guest.
+    assert run.search(r"^partition raw: vCPU 0: \d+ exits \(cpuid \d+, io 0, "), \
+        run.report("raw's port accesses exited")
+    assert run.search(r"^partition raw: ended \(all vCPUs exited\), exit status 0"), run.report("raw")
