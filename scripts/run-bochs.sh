@@ -29,6 +29,7 @@ usage: run-bochs.sh (--esp IMG | --iso IMG) [options]
   --mem MIB        guest RAM in MiB (default 512)
   --serial PATH    write COM1 to PATH (default: shown live on stdout, Bochs' own
                    messages go to stderr)
+  --serial2 PATH   also a COM2, written to PATH
   --log PATH       Bochs' own log (default: build/bochs.log in the repository); grep it for
                    'VMFAIL|VMENTER FAIL|Guest State Checks|VMABORT' after a failed VM entry
   --timeout SECS   kill Bochs after SECS seconds (exit status 124)
@@ -46,7 +47,7 @@ abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 # Bochs option values are double-quoted in the bochsrc; refuse what would break the quoting.
 rc_path() { [[ "$1" != *\"* && "$1" != *$'\n'* ]] || die "unusable path for Bochs: $1"; abspath "$1"; }
 
-image="" kind="" cpu=tigerlake any_cpu=0 smp=1 mem=512 serial="" log="" timeout_s="" keep_rc="" dry=0
+image="" kind="" cpu=tigerlake any_cpu=0 smp=1 mem=512 serial="" serial2="" log="" timeout_s="" keep_rc="" dry=0
 while [[ $# -gt 0 ]]; do
     opt="$1"
     if [[ "$opt" == --*=* ]]; then
@@ -62,6 +63,7 @@ while [[ $# -gt 0 ]]; do
         --smp)      need_val "$@"; smp="$2"; shift 2 ;;
         --mem)      need_val "$@"; mem="$2"; shift 2 ;;
         --serial)   need_val "$@"; serial="$2"; shift 2 ;;
+        --serial2)  need_val "$@"; serial2="$2"; shift 2 ;;
         --log)      need_val "$@"; log="$2"; shift 2 ;;
         --timeout)  need_val "$@"; timeout_s="$2"; shift 2 ;;
         --keep-rc)  need_val "$@"; keep_rc="$2"; shift 2 ;;
@@ -137,6 +139,7 @@ rc="${rc//@CPU_COUNT@/$smp}"
 rc="${rc//@MEM@/$mem}"
 rc="${rc//@SERIAL@/$serial}"
 rc="${rc//@LOG@/$log}"
+[[ -z "$serial2" ]] || rc+=$'\n'"com2: enabled=1, mode=file, dev=\"$(rc_path "$serial2")\""
 [[ "$rc" != *@[A-Z_]*@* ]] || die "unfilled marker in the bochsrc: $(grep -o '@[A-Z_]*@' <<<"$rc" | head -1)"
 printf '%s\n' "$rc" >"$tmp/bochsrc"
 # Debugger commands: run until the simulation ends, then leave without a prompt.

@@ -248,15 +248,18 @@ def qemu(name: str, log_dir: Path, *, esp: Optional[Path] = None, iso: Optional[
 
 
 def bochs(name: str, log_dir: Path, *, esp: Optional[Path] = None, iso: Optional[Path] = None,
-          smp: int = 1, mem: int = 512, cpu: str = "tigerlake", timeout: float = 240) -> Run:
+          smp: int = 1, mem: int = 512, cpu: str = "tigerlake", timeout: float = 240,
+          com2: bool = False) -> Run:
     """A Bochs run of an ESP (OVMF.fd) or ISO (Bochs BIOS + GRUB); serial in
-    log_dir/serial.log, Bochs' own log in log_dir/bochs.log."""
+    log_dir/serial.log, Bochs' own log in log_dir/bochs.log. com2: as for qemu()."""
     assert (esp is None) != (iso is None), "give exactly one of esp / iso"
     serial = log_dir / "serial.log"
     blog = log_dir / "bochs.log"
     t = scaled(timeout)
     cmd = [str(RUN_BOCHS), "--esp" if esp else "--iso", str(esp or iso),
            "--smp", str(smp), "--mem", str(mem), "--cpu", cpu,
-           "--serial", str(serial), "--log", str(blog), "--timeout", str(int(t) + 10),
-           "--keep-rc", str(log_dir / "bochsrc")]
+           "--serial", str(log_dir / "com1.log" if com2 else serial), "--log", str(blog),
+           "--timeout", str(int(t) + 10), "--keep-rc", str(log_dir / "bochsrc")]
+    if com2:
+        cmd += ["--serial2", str(serial)]
     return Run(name, cmd, log_dir, serial, t, bochs_log=blog)

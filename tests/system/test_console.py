@@ -156,13 +156,18 @@ PASSTHROUGH = ("[moat]\nconsole = com2\n\n"
                + partition("virt", "1", "beats=3 wait=hlt seed=72", memory="4M"))
 
 
-@pytest.mark.qemu
-def test_serial_passthrough(cfg_esp, boot, log_dir):
-    """COM1 belongs to partition `raw`: its bytes reach QEMU's first serial port unaltered,
-    without exits; Moat's console is on COM2 with the other partition's lines."""
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_serial_passthrough(cfg_esp, boot, log_dir, vendor):
+    """COM1 belongs to partition `raw`: its bytes reach the emulator's first serial port
+    unaltered, without exits; Moat's console is on COM2 with the other partition's lines."""
     esp = cfg_esp(PASSTHROUGH, cmdline="console=com2 exit=idle")
-    run = boot(moat_emu.qemu(log_dir.name, log_dir, esp=esp, smp=2, mem=512, cpu="EPYC",
-                             timeout=90, com2=True))
+    if vendor == "qemu":
+        run = moat_emu.qemu(log_dir.name, log_dir, esp=esp, smp=2, mem=512, cpu="EPYC",
+                            timeout=90, com2=True)
+    else:
+        run = moat_emu.bochs(log_dir.name, log_dir, esp=esp, smp=2, mem=512, cpu="tigerlake",
+                             timeout=300, com2=True)
+    run = boot(run)
     assert_healthy(run)
     assert run.trigger == "test exit", run.report("Moat's console is not on COM2")
     com1 = (log_dir / "com1.log").read_text(errors="replace")
