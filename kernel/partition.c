@@ -79,6 +79,18 @@ static void fail(char *why, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Zeroed pages for one of the partition's structures, or NULL with a sentence in why. */
+static void *zalloc(uint64_t pages, const char *what, char *why, size_t why_len)
+{
+    hpa_t pa = frames_alloc(pages, PAGE_SIZE, 0);
+    if (pa == PMM_NONE) {
+        fail(why, why_len, "out of memory for %s", what);
+        return NULL;
+    }
+    memset(hpa_to_ptr(pa), 0, pages * PAGE_SIZE);
+    return hpa_to_ptr(pa);
+}
+
 /* Where an ELF segment goes: guest RAM above the boot structures (docs/guest-abi.md). */
 static void *elf_map_guest(uint64_t paddr, uint64_t len, void *ctx)
 {
@@ -143,13 +155,9 @@ static bool make_vcpus(struct partition *p, const struct config_partition *c, ch
             fail(why, why_len, "CPU %u is not online with virtualization enabled", cpu);
             return false;
         }
-        hpa_t pa = frames_alloc(pages, PAGE_SIZE, 0);
-        if (pa == PMM_NONE) {
-            fail(why, why_len, "out of memory for its vCPUs");
+        struct vcpu *v = zalloc(pages, "its vCPUs", why, why_len);
+        if (!v)
             return false;
-        }
-        struct vcpu *v = hpa_to_ptr(pa);
-        memset(v, 0, sizeof(*v));
         v->part = p;
         v->id = p->vcpu_count;
         v->cpu = percpu_of[cpu];
@@ -173,13 +181,10 @@ struct partition *partition_create(const struct config_partition *c, uint32_t sl
         return NULL;
     }
     uint64_t pages = (sizeof(struct partition) + PAGE_SIZE - 1) / PAGE_SIZE;
-    uint64_t pa = frames_alloc(pages, PAGE_SIZE, 0);
-    if (pa == PMM_NONE) {
-        fail(why, why_len, "out of memory for the partition descriptor");
+    struct partition *p = zalloc(pages, "the partition descriptor", why, why_len);
+    if (!p)
         return NULL;
-    }
-    struct partition *p = hpa_to_ptr(pa);
-    memset(p, 0, sizeof(*p));
+    uint64_t pa = ptr_to_hpa(p);
     snprintf(p->name, sizeof(p->name), "%s", c->name);
     snprintf(p->args, sizeof(p->args), "%s", c->cmdline);
     p->slot = slot;
