@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// The console multiplexer (kernel/conmux.h). One ring of records, oldest first:
-//   [slot][vcpu][len][len bytes of text]
+// The console multiplexer (kernel/conmux.h). One queue of lines, oldest first (kernel/lineq.c),
 // guarded by one lock that writers hold only to copy a line in. Each partition may hold at
-// most CONMUX_QUOTA bytes of the ring; a line that does not fit is dropped and counted, so a
-// flood costs the flooding partition its own output and nothing else. CPU 0 drains the ring
-// from its run loop, so guests never wait for the UART.
+// most CONMUX_QUOTA bytes of it; a line that does not fit is dropped and counted, so a flood
+// costs the flooding partition its own output and nothing else. CPU 0 drains the queue from
+// its run loop, so guests never wait for the UART.
 #include <string.h>
 #include "kernel/conmux.h"
 #include "kernel/console.h"
 #include "kernel/config.h"
+#include "kernel/lineq.h"
 #include "kernel/partition.h"
 #include "kernel/run.h"
 #include "kernel/shell.h"
@@ -17,78 +17,41 @@
 
 #define CONMUX_RING  (32 * 1024)
 #define CONMUX_QUOTA (CONMUX_RING / CONFIG_PARTITIONS_MAX)
-#define CONMUX_HDR   3
-#define CONMUX_DRAIN_BYTES 4096 /* per call: bounds the time CPU 0 spends on the UART */
+#define CONMUX_DRAIN_LINES 16 /* per call: bounds the time CPU 0 spends on the UART */
+_Static_assert(CONFIG_PARTITIONS_MAX <= LINEQ_SOURCES, "one queue source per partition");
 
 static struct spinlock lock = SPINLOCK_INIT;
 static uint8_t ring[CONMUX_RING];
-static uint32_t head, used;                        /* oldest byte, bytes in use */
-static uint32_t held[CONFIG_PARTITIONS_MAX];       /* bytes each slot holds in the ring */
-static uint64_t dropped[CONFIG_PARTITIONS_MAX];
+static struct lineq q = { .buf = ring, .size = CONMUX_RING, .quota = CONMUX_QUOTA };
 static int focus = -1;                             /* slot that gets input; -1: the shell */
 /* Input for the focused partition that its UART could not take yet (its receive FIFO was
  * full): held here, not dropped, and handed over as the guest reads. */
 static uint8_t inq[256];
 static uint32_t inq_head, inq_len;
 
-static void put(uint8_t b)
-{
-    ring[(head + used) % CONMUX_RING] = b;
-    used++;
-}
-
-static uint8_t take(void)
-{
-    uint8_t b = ring[head];
-    head = (head + 1) % CONMUX_RING;
-    used--;
-    return b;
-}
-
 void conmux_line(struct partition *p, uint32_t vcpu, const char *text, uint32_t len)
 {
-    uint32_t slot = p->slot;
-    if (len > 255)
-        len = 255;
-    uint32_t need = CONMUX_HDR + len;
     uint64_t flags = spin_lock_irqsave(&lock);
-    if (slot >= CONFIG_PARTITIONS_MAX || held[slot] + need > CONMUX_QUOTA ||
-        used + need > CONMUX_RING) {
-        if (slot < CONFIG_PARTITIONS_MAX)
-            dropped[slot] += len + 1; /* the newline too: bytes the guest wrote */
-    } else {
-        put((uint8_t)slot);
-        put((uint8_t)vcpu);
-        put((uint8_t)len);
-        for (uint32_t i = 0; i < len; i++)
-            put((uint8_t)text[i]);
-        held[slot] += need;
-    }
+    lineq_put(&q, p->slot, vcpu, text, len);
     spin_unlock_irqrestore(&lock, flags);
 }
 
 static bool drain_one(void)
 {
-    char text[256];
+    char text[LINEQ_LINE_MAX];
+    uint32_t slot, vcpu, len;
     uint64_t flags = spin_lock_irqsave(&lock);
-    if (used == 0) {
-        spin_unlock_irqrestore(&lock, flags);
-        return false;
-    }
-    uint8_t slot = take(), vcpu = take(), len = take();
-    for (uint32_t i = 0; i < len; i++)
-        text[i] = (char)take();
-    held[slot] -= CONMUX_HDR + len;
+    bool got = lineq_get(&q, &slot, &vcpu, text, &len);
     spin_unlock_irqrestore(&lock, flags);
-    printk("[%s:%u] %.*s\n", run_slot_name(slot), vcpu, (int)len, text);
-    return true;
+    if (got)
+        printk("[%s:%u] %.*s\n", run_slot_name(slot), vcpu, (int)len, text);
+    return got;
 }
 
 void conmux_drain(void)
 {
-    uint32_t budget = CONMUX_DRAIN_BYTES;
-    while (budget >= CONMUX_HDR + 255 && drain_one())
-        budget -= CONMUX_HDR + 255;
+    for (int n = 0; n < CONMUX_DRAIN_LINES && drain_one(); n++)
+        ;
 }
 
 void conmux_drain_all(void)
@@ -99,7 +62,7 @@ void conmux_drain_all(void)
 
 uint64_t conmux_dropped(uint32_t slot)
 {
-    return slot < CONFIG_PARTITIONS_MAX ? __atomic_load_n(&dropped[slot], __ATOMIC_RELAXED) : 0;
+    return slot < LINEQ_SOURCES ? __atomic_load_n(&q.dropped[slot], __ATOMIC_RELAXED) : 0;
 }
 
 void conmux_focus(int slot)
