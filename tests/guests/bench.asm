@@ -82,6 +82,20 @@ start:
     jnz .hc
     call tsc_stop
 
+    ; a PCI config-space read: CONFIG_ADDRESS (0xCF8) then CONFIG_DATA (0xCFC), two exits
+    lea rsi, [rel n_pcicfg]
+    mov r8d, N
+    call tsc_start
+.pcicfg:
+    mov dx, 0xcf8
+    mov eax, 0x80000000             ; bus 0, device 0, function 0, register 0: the IDs
+    out dx, eax
+    mov dx, 0xcfc
+    in eax, dx
+    dec r8d
+    jnz .pcicfg
+    call tsc_stop
+
     ; yield: with a peer partition on this CPU, two partition switches per round trip
     lea rsi, [rel n_yield]
     mov r8d, N
@@ -183,3 +197,4 @@ n_pio:   db "pio", 0
 n_msr:   db "msr", 0
 n_hcall: db "hypercall", 0
 n_yield: db "yield", 0
+n_pcicfg: db "pcicfg", 0
