@@ -30,6 +30,7 @@ usage: run-bochs.sh (--esp IMG | --iso IMG) [options]
   --serial PATH    write COM1 to PATH (default: shown live on stdout, Bochs' own
                    messages go to stderr)
   --serial2 PATH   also a COM2, written to PATH
+  --rc-line TEXT   append TEXT to the bochsrc (repeatable), e.g. 'usb_uhci: enabled=1'
   --log PATH       Bochs' own log (default: build/bochs.log in the repository); grep it for
                    'VMFAIL|VMENTER FAIL|Guest State Checks|VMABORT' after a failed VM entry
   --timeout SECS   kill Bochs after SECS seconds (exit status 124)
@@ -47,7 +48,7 @@ abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 # Bochs option values are double-quoted in the bochsrc; refuse what would break the quoting.
 rc_path() { [[ "$1" != *\"* && "$1" != *$'\n'* ]] || die "unusable path for Bochs: $1"; abspath "$1"; }
 
-image="" kind="" cpu=tigerlake any_cpu=0 smp=1 mem=512 serial="" serial2="" log="" timeout_s="" keep_rc="" dry=0
+image="" kind="" cpu=tigerlake any_cpu=0 smp=1 mem=512 serial="" serial2="" rc_lines=() log="" timeout_s="" keep_rc="" dry=0
 while [[ $# -gt 0 ]]; do
     opt="$1"
     if [[ "$opt" == --*=* ]]; then
@@ -64,6 +65,7 @@ while [[ $# -gt 0 ]]; do
         --mem)      need_val "$@"; mem="$2"; shift 2 ;;
         --serial)   need_val "$@"; serial="$2"; shift 2 ;;
         --serial2)  need_val "$@"; serial2="$2"; shift 2 ;;
+        --rc-line)  need_val "$@"; rc_lines+=("$2"); shift 2 ;;
         --log)      need_val "$@"; log="$2"; shift 2 ;;
         --timeout)  need_val "$@"; timeout_s="$2"; shift 2 ;;
         --keep-rc)  need_val "$@"; keep_rc="$2"; shift 2 ;;
@@ -140,6 +142,7 @@ rc="${rc//@MEM@/$mem}"
 rc="${rc//@SERIAL@/$serial}"
 rc="${rc//@LOG@/$log}"
 [[ -z "$serial2" ]] || rc+=$'\n'"com2: enabled=1, mode=file, dev=\"$(rc_path "$serial2")\""
+for line in "${rc_lines[@]}"; do rc+=$'\n'"$line"; done
 [[ "$rc" != *@[A-Z_]*@* ]] || die "unfilled marker in the bochsrc: $(grep -o '@[A-Z_]*@' <<<"$rc" | head -1)"
 printf '%s\n' "$rc" >"$tmp/bochsrc"
 # Debugger commands: run until the simulation ends, then leave without a prompt.

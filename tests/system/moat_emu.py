@@ -249,9 +249,10 @@ def qemu(name: str, log_dir: Path, *, esp: Optional[Path] = None, iso: Optional[
 
 def bochs(name: str, log_dir: Path, *, esp: Optional[Path] = None, iso: Optional[Path] = None,
           smp: int = 1, mem: int = 512, cpu: str = "tigerlake", timeout: float = 240,
-          com2: bool = False) -> Run:
+          com2: bool = False, rc_lines: Tuple[str, ...] = ()) -> Run:
     """A Bochs run of an ESP (OVMF.fd) or ISO (Bochs BIOS + GRUB); serial in
-    log_dir/serial.log, Bochs' own log in log_dir/bochs.log. com2: as for qemu()."""
+    log_dir/serial.log, Bochs' own log in log_dir/bochs.log. com2: as for qemu(); rc_lines:
+    extra bochsrc lines (devices)."""
     assert (esp is None) != (iso is None), "give exactly one of esp / iso"
     serial = log_dir / "serial.log"
     blog = log_dir / "bochs.log"
@@ -262,4 +263,6 @@ def bochs(name: str, log_dir: Path, *, esp: Optional[Path] = None, iso: Optional
            "--timeout", str(int(t) + 10), "--keep-rc", str(log_dir / "bochsrc")]
     if com2:
         cmd += ["--serial2", str(serial)]
+    for line in rc_lines:
+        cmd += ["--rc-line", line]
     return Run(name, cmd, log_dir, serial, t, bochs_log=blog)
