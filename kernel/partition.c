@@ -7,6 +7,7 @@
 #include <string.h>
 #include "kernel/partition.h"
 #include "kernel/console.h"
+#include "kernel/guest_layout.h"
 #include "kernel/panic.h"
 #include "kernel/smp.h"
 #include "kernel/virt_core.h"
@@ -180,6 +181,12 @@ struct partition *partition_create(const struct config_partition *c, uint32_t sl
         fail(why, why_len, "memory size must be a multiple of 2 MiB and at least 4 MiB");
         return NULL;
     }
+    if (mem_size > GUEST_RAM_LIMIT) {
+        fail(why, why_len, "%lu MiB of memory would overlap the PCI ECAM window at guest-physical "
+             "0x%llx: a partition has at most %llu MiB", mem_size / MIB, GUEST_ECAM_GPA,
+             GUEST_RAM_LIMIT / MIB);
+        return NULL;
+    }
     uint64_t pages = (sizeof(struct partition) + PAGE_SIZE - 1) / PAGE_SIZE;
     struct partition *p = zalloc(pages, "the partition descriptor", why, why_len);
     if (!p)
@@ -236,6 +243,11 @@ struct partition *partition_create(const struct config_partition *c, uint32_t sl
         rc = s2pt_map(&p->s2, &virt_s2_format, &ram);
     if (rc != 0) {
         fail(why, why_len, "second-level tables: %s", s2pt_strerror(rc));
+        partition_destroy(p);
+        return NULL;
+    }
+    if (!vdev_attach_ecam(p)) {
+        fail(why, why_len, "no room for its devices");
         partition_destroy(p);
         return NULL;
     }

@@ -14,6 +14,7 @@
 #include "kernel/vuart.h"
 #include "kernel/vpci.h"
 #include "kernel/config.h"
+#include "kernel/mmio.h"
 
 #define PART_NAME_MAX  32
 #define PART_ARGS_MAX  128
@@ -58,6 +59,7 @@ struct partition {
     struct vuart com1;              /* the partition's COM1 (kernel/vmexit.c) */
     struct spinlock pci_lock;       /* serialises config cycles on pci */
     struct vpci_bus pci;            /* the partition's PCI bus 0 (kernel/vpci.c) */
+    struct mmio_bus mmio;           /* devices at guest-physical addresses (kernel/mmio.h) */
     bool exited;                    /* every vCPU left through the exit hypercall */
     int64_t exit_status;            /* the status vCPU 0 passed (0 = success) */
     char stop_reason[PART_REASON_MAX];
@@ -94,6 +96,8 @@ bool vdev_attach_console(struct partition *p, uint16_t port);
 bool vdev_attach_pci(struct partition *p);
 /* Register a port-I/O device. */
 bool partition_add_io(struct partition *p, const struct io_device *d);
+/* kernel/vdev_pci.c: p's PCI bus also through ECAM MMIO at GUEST_ECAM_GPA. */
+bool vdev_attach_ecam(struct partition *p);
 
 /* Guest memory access by guest-physical address, bounds-checked against the RAM range:
  * guest_phys_ptr gives the host pointer to [gpa, gpa + len), or NULL if that is not all RAM. */
