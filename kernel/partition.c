@@ -246,8 +246,10 @@ struct partition *partition_create(const struct config_partition *c, uint32_t sl
         partition_destroy(p);
         return NULL;
     }
-    if (!vdev_attach_ecam(p)) {
+    bool ecam = vdev_attach_ecam(p);
+    if (!ecam)
         fail(why, why_len, "no room for its devices");
+    if (!ecam || !vdev_attach_ivshmem(p, c, why, why_len)) {
         partition_destroy(p);
         return NULL;
     }
@@ -265,6 +267,7 @@ void partition_destroy(struct partition *p)
     }
     if (p->s2.root)
         s2pt_destroy(&p->s2);
+    vdev_detach_ivshmem(p); /* after the tables: nothing maps a region it may free */
     /* Scrub before the memory goes back: the next owner must not see this guest's data. */
     memset(hpa_to_ptr(p->mem_hpa), 0, p->mem_size);
     frames_free(p->mem_hpa, p->mem_size / PAGE_SIZE);
