@@ -6,7 +6,9 @@
 ; then talks to its peer through the first ivshmem device: left writes a message and rings
 ; right, right checks it, replies and rings left, left checks the reply; each prints `shm ok`.
 ; With `string` or `straddle` it ends with an ECAM access Moat must refuse (REP MOVSD, or a
-; qword running past the window), which stops the partition.
+; qword running past the window), with `peek` with a read of 0xc0000000 (another partition's
+; shared memory, if any): each stops the partition. `ivshmem right restart` crashes once on
+; purpose and checks after its restart that the region kept what it wrote.
 ; vCPU 0 only; the others exit at once. Exit status 0 when every check passed, 1 otherwise,
 ; 2 for a bad argument.
 
@@ -32,6 +34,8 @@ org 0x100000
 ; The shared region's layout (both peers agree on it): a message and a reply of MSG_QWORDS
 ; qwords each, with their sums.
 %define MSG_QWORDS      64
+%define SHM_MARK        0x040               ; right's mark before its planned crash
+%define MARK            0x6b72616d74726174  ; "tartmark"
 %define SHM_MSG_SUM     0x080
 %define SHM_MSG         0x100
 %define SHM_REPLY_SUM   0x780
@@ -47,6 +51,8 @@ org 0x100000
 %define REFUSE_NONE     0
 %define REFUSE_STRING   1
 %define REFUSE_STRADDLE 2
+%define REFUSE_PEEK     3
+%define PEEK_GPA        0xc0000000          ; where Moat maps a first shared region, if any
 
 start:
     cli
@@ -151,8 +157,22 @@ parse_args:
     lea rdi, [rel w_straddle]
     call word_is
     test eax, eax
-    jz .bad
+    jz .not_straddle
     mov byte [rel refuse], REFUSE_STRADDLE
+    jmp .next
+.not_straddle:
+    lea rdi, [rel w_peek]
+    call word_is
+    test eax, eax
+    jz .not_peek
+    mov byte [rel refuse], REFUSE_PEEK
+    jmp .next
+.not_peek:
+    lea rdi, [rel w_restart]
+    call word_is
+    test eax, eax
+    jz .bad
+    mov byte [rel crash_once], 1
 .next:
     add rsi, rcx
     jmp .word
@@ -762,8 +782,26 @@ left:
     jne shm_bad
     jmp shm_ok
 
-; right: wait for the message, check it, write the reply and ring the other peer.
+; right: wait for the message, check it, write the reply and ring the other peer. With
+; `restart`, the first incarnation leaves a mark in the region and crashes (an access Moat
+; refuses); the restarted one must find the mark: the region outlived it, its peer holds it.
 right:
+    cmp byte [rel crash_once], 0
+    je .wait
+    mov rax, MARK
+    cmp [r11 + SHM_MARK], rax
+    je .kept
+    mov [r11 + SHM_MARK], rax
+    lea rsi, [rel s_crashing]
+    call put_str
+    call put_nl
+    mov rax, [r15 + 0xffffc]                ; refused: this partition is stopped here
+    jmp shm_bad
+.kept:
+    lea rsi, [rel s_kept]
+    call put_str
+    call put_nl
+.wait:
     call wait_doorbell
     xor ecx, ecx
     xor edx, edx
@@ -848,8 +886,9 @@ wait_doorbell:
     ret
 
 ; ---- accesses Moat must refuse ------------------------------------------------------------------
-; refused: a string read from ECAM (REP MOVSD), or a qword read whose last 4 bytes lie past
-; the ECAM window. Moat stops the partition; returning from here is a failure.
+; refused: a string read from ECAM (REP MOVSD), a qword read whose last 4 bytes lie past the
+; ECAM window, or a read of 0xc0000000 where this partition has nothing. Moat stops the
+; partition; returning from here is a failure.
 refused:
     lea rsi, [rel s_refuse]
     call put_str
@@ -863,7 +902,13 @@ refused:
     rep movsd
     jmp .survived
 .straddle:
+    cmp byte [rel refuse], REFUSE_STRADDLE
+    jne .peek
     mov rax, [r15 + 0xffffc]
+    jmp .survived
+.peek:
+    mov rax, PEEK_GPA
+    mov rax, [rax]
 .survived:
     lea rsi, [rel s_fail_survived]
     call put_str
@@ -916,12 +961,17 @@ is_intel:       db 0
 failed:         db 0
 role:           db ROLE_NONE
 refuse:         db REFUSE_NONE
+crash_once:     db 0
 absent_regs:    db 0x00, 0x04, 0x10, 0x3c, 0xff
 w_ivshmem:      db "ivshmem", 0
 w_left:         db "left", 0
 w_right:        db "right", 0
 w_string:       db "string", 0
 w_straddle:     db "straddle", 0
+w_peek:         db "peek", 0
+w_restart:      db "restart", 0
+s_crashing:     db "shm crashing on purpose, leaving a mark", 0
+s_kept:         db "shm mark kept across the restart", 0
 s_refuse:       db "pci: an access Moat must refuse", 0
 s_fail_survived: db "pci FAIL: the refused access returned", 0
 s_bad_arg:      db "pci: unknown argument ", 0
