@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "kernel/config.h"
+#include "kernel/guest_layout.h"
 #include "common/digits.h"
 
 #define KIB ((uint64_t)1024)
@@ -1878,6 +1879,13 @@ uint32_t config_validate(const struct moat_config *cfg, const struct config_mach
                 error_at(&r, k->at[CONFIG_KEY_CPUS], hint, "cpus: CPU %u does not exist%s; this machine has %u (%s)",
                          first, more, m->cpu_count, have);
             }
+        }
+        /* Not the machine's limit but the guest's layout: the PCI window follows the RAM. */
+        if (valid(k, CONFIG_KEY_MEMORY) && pt->memory > GUEST_RAM_LIMIT) {
+            snprintf(hint, sizeof(hint), "use at most %luM", (uint64_t)GUEST_RAM_LIMIT / MIB);
+            error_at(&r, k->at[CONFIG_KEY_MEMORY], hint,
+                     "memory: %s is more than a partition can have: its RAM must end below the PCI "
+                     "ECAM window at 0x%lx", fmt_size(a, sizeof(a), pt->memory), (uint64_t)GUEST_ECAM_GPA);
         }
         if (m->ram && pt->has_base && valid(k, CONFIG_KEY_BASE) && valid(k, CONFIG_KEY_MEMORY) &&
             !in_ram(m, pt->base, pt->memory))

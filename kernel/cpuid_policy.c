@@ -3,6 +3,7 @@
 // vol. 3 appendix E. The hypervisor leaves follow the convention every OS probes: leaf
 // 0x40000000 returns the highest hypervisor leaf in EAX and a 12-byte vendor signature.
 #include "kernel/cpuid_policy.h"
+#include "kernel/guest_layout.h"
 
 #define L1_ECX_MONITOR    (1u << 3)  /* MONITOR/MWAIT: not intercepted, so hidden */
 #define L1_ECX_VMX        (1u << 5)
@@ -56,8 +57,12 @@ struct cpuid_regs4 cpuid_policy(uint32_t leaf, uint32_t subleaf, struct cpuid_re
             r.ebx = CPUID_HV_SIG_EBX;
             r.ecx = CPUID_HV_SIG_ECX;
             r.edx = CPUID_HV_SIG_EDX;
-        } else if (leaf == CPUID_HV_MAX_LEAF) {
+        } else if (leaf == CPUID_HV_INTERFACE_LEAF) {
             r.eax = CPUID_HV_INTERFACE;
+        } else if (leaf == CPUID_HV_PCI_LEAF) {
+            r.eax = (uint32_t)GUEST_ECAM_GPA;
+            r.ebx = (uint32_t)(GUEST_ECAM_GPA >> 32);
+            r.ecx = GUEST_ECAM_BUSES;
         }
         return r;
     }

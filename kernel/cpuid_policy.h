@@ -11,7 +11,9 @@ struct cpuid_regs4 {
 };
 
 #define CPUID_HV_BASE      0x40000000u
-#define CPUID_HV_MAX_LEAF  0x40000001u
+#define CPUID_HV_INTERFACE_LEAF 0x40000001u
+#define CPUID_HV_PCI_LEAF  0x40000002u /* EAX/EBX: ECAM base 31:0 / 63:32, ECX: buses */
+#define CPUID_HV_MAX_LEAF  CPUID_HV_PCI_LEAF
 #define CPUID_HV_SIGNATURE "MoatMoatMoat" /* EBX, ECX, EDX of leaf 0x40000000 */
 #define CPUID_HV_SIG_EBX 0x74616f4du     /* "Moat" as little-endian bytes */
 #define CPUID_HV_SIG_ECX 0x74616f4du

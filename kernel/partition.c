@@ -7,6 +7,7 @@
 #include <string.h>
 #include "kernel/partition.h"
 #include "kernel/console.h"
+#include "kernel/guest_layout.h"
 #include "kernel/panic.h"
 #include "kernel/smp.h"
 #include "kernel/virt_core.h"
@@ -180,6 +181,12 @@ struct partition *partition_create(const struct config_partition *c, uint32_t sl
         fail(why, why_len, "memory size must be a multiple of 2 MiB and at least 4 MiB");
         return NULL;
     }
+    if (mem_size > GUEST_RAM_LIMIT) {
+        fail(why, why_len, "%lu MiB of memory would overlap the PCI ECAM window at guest-physical "
+             "0x%llx: a partition has at most %llu MiB", mem_size / MIB, GUEST_ECAM_GPA,
+             GUEST_RAM_LIMIT / MIB);
+        return NULL;
+    }
     uint64_t pages = (sizeof(struct partition) + PAGE_SIZE - 1) / PAGE_SIZE;
     struct partition *p = zalloc(pages, "the partition descriptor", why, why_len);
     if (!p)
@@ -239,6 +246,13 @@ struct partition *partition_create(const struct config_partition *c, uint32_t sl
         partition_destroy(p);
         return NULL;
     }
+    bool ecam = vdev_attach_ecam(p);
+    if (!ecam)
+        fail(why, why_len, "no room for its devices");
+    if (!ecam || !vdev_attach_ivshmem(p, c, why, why_len)) {
+        partition_destroy(p);
+        return NULL;
+    }
     p->overhead_bytes += s2pt_table_pages(&p->s2) * PAGE_SIZE;
     return p;
 }
@@ -253,6 +267,7 @@ void partition_destroy(struct partition *p)
     }
     if (p->s2.root)
         s2pt_destroy(&p->s2);
+    vdev_detach_ivshmem(p); /* after the tables: nothing maps a region it may free */
     /* Scrub before the memory goes back: the next owner must not see this guest's data. */
     memset(hpa_to_ptr(p->mem_hpa), 0, p->mem_size);
     frames_free(p->mem_hpa, p->mem_size / PAGE_SIZE);

@@ -14,6 +14,8 @@
 #include "kernel/vuart.h"
 #include "kernel/vpci.h"
 #include "kernel/config.h"
+#include "kernel/mmio.h"
+#include "kernel/shmem.h"
 
 #define PART_NAME_MAX  32
 #define PART_ARGS_MAX  128
@@ -58,6 +60,9 @@ struct partition {
     struct vuart com1;              /* the partition's COM1 (kernel/vmexit.c) */
     struct spinlock pci_lock;       /* serialises config cycles on pci */
     struct vpci_bus pci;            /* the partition's PCI bus 0 (kernel/vpci.c) */
+    struct mmio_bus mmio;           /* devices at guest-physical addresses (kernel/mmio.h) */
+    struct ivshmem_link ivshmem[CONFIG_LINKS_MAX]; /* one per linked region (kernel/vdev_pci.c) */
+    uint32_t ivshmem_count;
     bool exited;                    /* every vCPU left through the exit hypercall */
     int64_t exit_status;            /* the status vCPU 0 passed (0 = success) */
     char stop_reason[PART_REASON_MAX];
@@ -94,6 +99,14 @@ bool vdev_attach_console(struct partition *p, uint16_t port);
 bool vdev_attach_pci(struct partition *p);
 /* Register a port-I/O device. */
 bool partition_add_io(struct partition *p, const struct io_device *d);
+/* kernel/vdev_pci.c: p's PCI bus also through ECAM MMIO at GUEST_ECAM_GPA; and one ivshmem
+ * function per shared-memory region c links, its memory mapped into p's stage-2 tables (which
+ * must exist). vdev_attach_ivshmem returns false with a sentence in why; either way
+ * vdev_detach_ivshmem (from partition_destroy) drops the regions it took. */
+bool vdev_attach_ecam(struct partition *p);
+bool vdev_attach_ivshmem(struct partition *p, const struct config_partition *c, char *why,
+                         size_t why_len);
+void vdev_detach_ivshmem(struct partition *p);
 
 /* Guest memory access by guest-physical address, bounds-checked against the RAM range:
  * guest_phys_ptr gives the host pointer to [gpa, gpa + len), or NULL if that is not all RAM. */

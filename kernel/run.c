@@ -572,6 +572,7 @@ void run_partitions(const struct moat_config *config, const struct run_image *im
                     bool exit_when_done_)
 {
     cfg = config;
+    shmem_setup(cfg); /* the regions partitions link, before any is created */
     exit_when_done = exit_when_done_;
     uint64_t now = clock_ns();
     started_at = now;

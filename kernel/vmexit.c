@@ -11,6 +11,7 @@
 #include "kernel/cpuid_policy.h"
 #include "kernel/gwalk.h"
 #include "kernel/insn.h"
+#include "kernel/mmio.h"
 #include "kernel/msr_policy.h"
 #include "kernel/vuart.h"
 #include "kernel/vpci.h"
@@ -245,8 +246,61 @@ static const char *access_kind(const struct vm_exit *e)
     return e->u.npf.fetch ? "instruction fetch" : e->u.npf.write ? "write" : "read";
 }
 
+/* ---- MMIO: a fault on a virtual device's range (kernel/mmio.c) ----------------------------
+ * The instruction at RIP is fetched and decoded again (hardware reports no operands for
+ * these exits; VT-x's instruction length is undefined for them), checked against the fault,
+ * carried out on the device and skipped. */
+
+static enum exit_action mmio_refuse(struct vcpu *v, struct vm_exit *e, struct mmio_device *d,
+                                    const char *what)
+{
+    partition_stop(v->part, "vCPU %u: %s at guest-physical 0x%lx (%s, rip 0x%lx): %s is not "
+                   "supported", v->id, access_kind(e), e->u.npf.gpa, d->name, e->rip, what);
+    return ACT_STOP;
+}
+
+static enum exit_action on_mmio(struct vcpu *v, struct vm_exit *e, struct mmio_device *d)
+{
+    struct guest_entry_state s;
+    virt->get_sregs(v, &s);
+    enum insn_mode mode = insn_mode_of(s.cr0 & 1, s.rflags & EFLAGS_VM, s.efer & (1ull << 10),
+                                       s.cs.attr & 0x200, s.cs.attr & 0x400);
+    uint64_t la = e->rip + (mode == INSN_MODE_LONG64 ? 0 : s.cs.base);
+    uint8_t bytes[INSN_MAX_LEN];
+    size_t got = guest_linear_read(v, &s, la, bytes, sizeof(bytes));
+    struct insn in;
+    int rc = insn_decode(bytes, got, mode, &in);
+    if (rc != INSN_OK) {
+        char what[96];
+        snprintf(what, sizeof(what), "an instruction that cannot be read and decoded (%s)",
+                 insn_strerror(rc));
+        return mmio_refuse(v, e, d, what);
+    }
+    const uint64_t seg_base[6] = { s.es.base, s.cs.base, s.ss.base, s.ds.base, s.fs.base, s.gs.base };
+    uint64_t next_rip = e->rip + in.length, op_la = 0;
+    bool has_la = mmio_linear_address(&in, v->regs.gpr, next_rip, seg_base, &op_la);
+    struct mmio_access a;
+    enum mmio_refusal r = mmio_plan(&in, d, e->u.npf.gpa, e->u.npf.write, has_la, op_la,
+                                    v->regs.gpr, &a);
+    if (r != MMIO_OK)
+        return mmio_refuse(v, e, d, mmio_refusal_text(r));
+    uint64_t val = a.value;
+    d->access(v, d, a.offset, a.size, a.write, &val);
+    if (!a.write) {
+        uint64_t *reg = &v->regs.gpr[in.mmio.reg & 15];
+        *reg = insn_mmio_load_value(&in, *reg, val);
+    }
+    virt->set_rip(v, next_rip);
+    return ACT_RESUME;
+}
+
 static enum exit_action on_npf(struct vcpu *v, struct vm_exit *e)
 {
+    struct mmio_device *d = mmio_find(&v->part->mmio, e->u.npf.gpa);
+    if (d && e->u.npf.fetch)
+        return mmio_refuse(v, e, d, "executing from a device's registers");
+    if (d)
+        return on_mmio(v, e, d);
     partition_stop(v->part, "vCPU %u: %s at guest-physical 0x%lx outside its memory (rip 0x%lx)",
                    v->id, access_kind(e), e->u.npf.gpa, e->rip);
     return ACT_STOP;

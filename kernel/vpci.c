@@ -97,23 +97,33 @@ static bool multifunction(const struct vpci_bus *bus, const struct vpci_func *f)
     return false;
 }
 
+/* The address register `reg` of BAR `lo` shows: its own, or for a fixed BAR being sized the
+ * size mask, i.e. the highest address aligned to the size. */
+static uint64_t bar_shown(const struct vpci_func *f, unsigned lo, unsigned reg)
+{
+    const struct vpci_bar_desc *b = &f->desc.bars[lo];
+    if ((f->desc.fixed_bars >> lo & 1) && (f->sizing >> reg & 1))
+        return ~(b->size - 1);
+    return f->bar_addr[lo];
+}
+
 /* BAR register i as the guest reads it (PCI 3.0 section 6.2.5.1): address bits above the
  * size, type bits below. Sizing needs no state: writing all ones stores the highest aligned
- * address, which reads back as the size mask. */
+ * address, which reads back as the size mask (a fixed BAR keeps that state in f->sizing). */
 static uint32_t bar_read(const struct vpci_func *f, unsigned i)
 {
     const struct vpci_bar_desc *b = &f->desc.bars[i];
     uint32_t pf = b->prefetchable ? VPCI_BAR_MEM_PREFETCH : 0;
     switch (b->kind) {
     case VPCI_BAR_IO:
-        return (uint32_t)f->bar_addr[i] | VPCI_BAR_SPACE_IO;
+        return ((uint32_t)bar_shown(f, i, i) & ~3u) | VPCI_BAR_SPACE_IO;
     case VPCI_BAR_MEM32:
-        return (uint32_t)f->bar_addr[i] | pf;
+        return ((uint32_t)bar_shown(f, i, i) & ~0xfu) | pf;
     case VPCI_BAR_MEM64:
-        return (uint32_t)f->bar_addr[i] | VPCI_BAR_MEM_TYPE_64 | pf;
+        return ((uint32_t)bar_shown(f, i, i) & ~0xfu) | VPCI_BAR_MEM_TYPE_64 | pf;
     default:
         if (i > 0 && f->desc.bars[i - 1].kind == VPCI_BAR_MEM64)
-            return (uint32_t)(f->bar_addr[i - 1] >> 32);
+            return (uint32_t)(bar_shown(f, i - 1, i) >> 32);
         return 0;
     }
 }
@@ -167,6 +177,16 @@ static void bar_write(struct vpci_func *f, unsigned i, uint32_t val, uint32_t ma
         b = &f->desc.bars[lo];
     }
     uint32_t reg = (bar_read(f, i) & ~mask) | (val & mask);
+    if (f->desc.fixed_bars >> lo & 1) {
+        uint64_t size_mask = ~(b->size - 1);
+        uint32_t addr_bits = lo != i ? (uint32_t)(size_mask >> 32)
+                                     : (uint32_t)size_mask & (b->kind == VPCI_BAR_IO ? ~3u : ~0xfu);
+        if ((reg & addr_bits) == addr_bits)
+            f->sizing |= (uint8_t)(1u << i);
+        else
+            f->sizing &= (uint8_t)~(1u << i);
+        return;
+    }
     uint64_t addr = f->bar_addr[lo];
     if (lo != i)
         addr = (addr & UINT32_MAX) | (uint64_t)reg << 32;
@@ -365,15 +385,15 @@ void vpci_init(struct vpci_bus *bus)
     f->desc.class_code = VPCI_HOST_CLASS;
 }
 
-static int check_bars(const struct vpci_bar_desc *bars)
+static int check_bars(const struct vpci_bar_desc *bars, uint8_t fixed_bars)
 {
     for (unsigned i = 0; i < VPCI_MAX_BARS; i++) {
         const struct vpci_bar_desc *b = &bars[i];
         switch (b->kind) {
         case VPCI_BAR_UNUSED:
-            if (b->size || b->addr || b->prefetchable)
+            if (b->size || b->addr || b->prefetchable || (fixed_bars >> i & 1))
                 return VPCI_E_BAR;
-            break;
+            continue;
         case VPCI_BAR_IO: /* x86 port space is 64 KiB; bits 1:0 are type bits */
             if (!pow2(b->size) || b->size < 4 || b->size > 0x10000 || b->prefetchable)
                 return VPCI_E_BAR;
@@ -386,13 +406,19 @@ static int check_bars(const struct vpci_bar_desc *bars)
             if (!pow2(b->size) || b->size < 16 || b->size > (UINT64_C(1) << 63) ||
                 i + 1 >= VPCI_MAX_BARS || bars[i + 1].kind != VPCI_BAR_UNUSED)
                 return VPCI_E_BAR;
-            i++; /* the upper register, itself checked as unused above */
-            if (bars[i].size || bars[i].addr || bars[i].prefetchable)
-                return VPCI_E_BAR;
+            if (bars[i + 1].size || bars[i + 1].addr || bars[i + 1].prefetchable ||
+                (fixed_bars >> (i + 1) & 1))
+                return VPCI_E_BAR; /* the upper register */
             break;
         default:
             return VPCI_E_BAR;
         }
+        if ((fixed_bars >> i & 1) && ((b->addr & (b->size - 1)) ||
+                         (b->kind == VPCI_BAR_MEM32 && b->addr > UINT32_MAX) ||
+                         (b->kind == VPCI_BAR_IO && b->addr > 0xffff)))
+            return VPCI_E_BAR;
+        if (b->kind == VPCI_BAR_MEM64)
+            i++;
     }
     return VPCI_OK;
 }
@@ -430,7 +456,7 @@ int vpci_add_device(struct vpci_bus *bus, uint8_t devfn, const struct vpci_devic
         return VPCI_E_EXIST;
     if ((devfn & 7) && !func_find(bus, devfn & ~7))
         return VPCI_E_NOFN0;
-    int err = check_bars(desc->bars);
+    int err = check_bars(desc->bars, desc->fixed_bars);
     if (err)
         return err;
     err = check_caps(desc);

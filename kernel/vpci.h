@@ -152,6 +152,12 @@ struct vpci_device_desc {
     uint8_t int_line;     /* initial interrupt line value (the guest may rewrite it) */
     uint16_t status;      /* initial status, VPCI_STS_PRESET bits only */
     struct vpci_bar_desc bars[VPCI_MAX_BARS];
+    /* Bit i: BAR i (the low register of a 64-bit one) is fixed: the guest cannot move it,
+     * because the hypervisor maps it once, at its addr, which must be aligned to its size.
+     * Sizing still works: a write that sets every address bit of one of its registers makes
+     * that register read the size mask until the next write to it; any other write leaves
+     * the register showing addr. bar_moved is never called for it. */
+    uint8_t fixed_bars;
     struct vpci_cap_desc caps[VPCI_MAX_CAPS];
     unsigned ncaps;
     /* Command bits mirrored into the real command register with read-modify-write through
@@ -181,7 +187,9 @@ enum vpci_error {
     VPCI_E_NOFN0 = -4,    /* function > 0 of a device whose function 0 is absent (guests scan
                              function 0 first: PCI 3.0 section 6.2.1) */
     VPCI_E_BAR = -5,      /* bad kind, size not a power of two or out of range, 64-bit BAR in
-                             BAR5 or with a used upper register, prefetchable I/O */
+                             BAR5 or with a used upper register, prefetchable I/O, fixed_bars
+                             naming an unused BAR, a fixed BAR not aligned to its size or beyond its kind's reach (4 GiB,
+                             64 KiB of ports) */
     VPCI_E_CAP = -6,      /* too many, misaligned, outside 0x40..0xFF, length < 2, overlap */
     VPCI_E_VENDOR = -7,   /* vendor 0xFFFF: what an absent function reads */
 };
@@ -194,6 +202,7 @@ struct vpci_func {
     uint8_t cache_line;
     uint8_t int_line;
     uint64_t bar_addr[VPCI_MAX_BARS]; /* a 64-bit BAR's address lives in its low slot */
+    uint8_t sizing;                   /* fixed BARs: bit i while register i shows its size mask */
     struct vpci_device_desc desc;     /* config == NULL after the bytes are copied */
     uint8_t cfg[VPCI_CFG_SIZE];       /* kept bytes of an emulated function */
 };

@@ -101,6 +101,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     config_validate(&cfg, &small, &sink);
     struct config_sink quiet = { NULL, NULL, 0, 0 };
     check(config_validate(&cfg, &unknown, &quiet) == quiet.errors);
+    /* Valid on any machine: every partition's RAM ends below the PCI ECAM window. */
+    for (uint32_t i = 0; errs == 0 && quiet.errors == 0 && i < cfg.partition_count; i++)
+        check(cfg.partitions[i].memory <= 0xb0000000u);
 
     char line[512];
     for (uint32_t i = 0; i < cfg.partition_count + 1; i++) {

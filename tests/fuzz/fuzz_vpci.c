@@ -113,7 +113,12 @@ static void setup(void)
         .ops = &ops_phys,
     };
     memcpy(phys_desc.caps, phys_caps, sizeof(phys_caps));
-    fn2_desc = (struct vpci_device_desc){ .vendor = 0x1af4, .device = 0x1042, .class_code = 0x010000 };
+    fn2_desc = (struct vpci_device_desc){
+        .vendor = 0x1af4, .device = 0x1110, .class_code = 0x050000,
+        .bars = { { VPCI_BAR_MEM32, false, 0x100, 0xb0100000 }, { VPCI_BAR_UNUSED, false, 0, 0 },
+                  { VPCI_BAR_MEM64, true, 0x10000, 0xc0000000 } },
+        .fixed_bars = 0x05,
+    };
 }
 
 static void build(void)
@@ -160,6 +165,17 @@ static void check_identity(uint8_t devfn, const struct vpci_device_desc *d, uint
             check((v & 0xf) == (VPCI_BAR_MEM_TYPE_64 | pf));
         else if (!(i > 0 && d->bars[i - 1].kind == VPCI_BAR_MEM64))
             check(v == 0);
+        /* a fixed BAR shows its address or, while being sized, its size mask; it never moves */
+        unsigned lo = b->kind == VPCI_BAR_UNUSED && i > 0 ? i - 1 : i;
+        const struct vpci_bar_desc *fb = &d->bars[lo];
+        if (d->fixed_bars >> lo & 1) {
+            uint64_t mask = ~(fb->size - 1), addr = 0;
+            if (lo == i)
+                check((v & ~0xfu) == (uint32_t)fb->addr || (v & ~0xfu) == ((uint32_t)mask & ~0xfu));
+            else
+                check(v == (uint32_t)(fb->addr >> 32) || v == (uint32_t)(mask >> 32));
+            check(vpci_bar_addr(&bus, devfn, lo, &addr) && addr == fb->addr);
+        }
     }
     /* the capability chain lists exactly the visible capabilities, in order */
     uint8_t p = (uint8_t)rd(devfn, 0x34, 1);

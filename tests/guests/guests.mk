@@ -6,3 +6,4 @@ GUEST_BINS := $(BUILD)/guests/echo.bin $(BUILD)/guests/selftest.bin $(BUILD)/gue
 $(BUILD)/guests/%.bin: tests/guests/%.asm tests/guests/guest.inc
 	@mkdir -p $(dir $@)
 	$(NASM) -f bin -I. -o $@ $<
+GUEST_BINS += $(BUILD)/guests/pciprobe.bin

@@ -912,6 +912,22 @@ static void test_machine_cpus_and_memory(void **state)
     assert_int_equal(validate(&m), 0);
 }
 
+/* Guest RAM ends where the PCI ECAM window starts (0xb0000000): 2816 MiB at most, on any
+ * machine, known or not. */
+static void test_memory_below_pci_window(void **state)
+{
+    struct config_machine unknown = { 0 };
+    assert_int_equal(parse("[partition a]\ncpus = 0\nmemory = 2816M\nimage = a\n"
+                           "[partition b]\ncpus = 0\nmemory = 2818M\nimage = b\n"
+                           "[partition c]\ncpus = 0\nmemory = 1024G\nimage = c\n"),
+                     0);
+    assert_int_equal(validate(&unknown), 2);
+    expect(2, "t.cfg:7:10: error: memory: 2818 MiB is more than a partition can have: its RAM must end "
+              "below the PCI ECAM window at 0xb0000000 (hint: use at most 2816M)",
+           "t.cfg:11:10: error: memory: 1024 GiB is more than a partition can have: its RAM must end "
+           "below the PCI ECAM window at 0xb0000000 (hint: use at most 2816M)");
+}
+
 static void test_machine_images(void **state)
 {
     struct config_machine m = { .modules = mods, .module_sizes = mod_sizes, .module_count = 5 };
@@ -1110,6 +1126,7 @@ int main(void)
         cmocka_unit_test(test_serial_and_crash_keys),
         cmocka_unit_test(test_shmem_links_and_autostart),
         cmocka_unit_test(test_machine_cpus_and_memory),
+        cmocka_unit_test(test_memory_below_pci_window),
         cmocka_unit_test(test_machine_images),
         cmocka_unit_test(test_machine_ram_console_and_modes),
         cmocka_unit_test(test_all_errors_collected),

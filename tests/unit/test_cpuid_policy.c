@@ -19,10 +19,15 @@ static void test_signature_leaf(void **state)
     memcpy(sig + 8, &r.edx, 4);
     sig[12] = '\0';
     assert_string_equal(sig, "MoatMoatMoat");
-    assert_int_equal(r.eax, 0x40000001);
+    assert_int_equal(r.eax, 0x40000002);
     r = cpuid_policy(0x40000001, 0, all_ones, 0, 1);
     assert_int_equal(r.eax, CPUID_HV_INTERFACE);
     assert_int_equal(r.ebx | r.ecx | r.edx, 0);
+    r = cpuid_policy(0x40000002, 0, all_ones, 0, 1); /* PCI: ECAM at 0xb0000000, one bus */
+    assert_int_equal(r.eax, 0xb0000000);
+    assert_int_equal(r.ebx, 0);
+    assert_int_equal(r.ecx, 1);
+    assert_int_equal(r.edx, 0);
     r = cpuid_policy(0x400000ff, 0, all_ones, 0, 1);
     assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
 }

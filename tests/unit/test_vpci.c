@@ -710,6 +710,84 @@ static void test_bar_initial_and_large(void **state)
     assert_int_equal(rd(x, fn, 0x18, 4), 0x80000000);
 }
 
+/* Fixed BARs (an ivshmem-style device whose memory the hypervisor maps once): sizing reads
+ * the size mask register by register; restoring, or any other value, leaves the address. */
+static void test_bar_fixed(void **state)
+{
+    struct fx *x = *state;
+    struct fake log = { 0 };
+    struct vpci_device_desc d = {
+        .vendor = 0x1af4, .device = 0x1110, .class_code = 0x050000, .revision = 1,
+        .bars = { { VPCI_BAR_MEM32, false, 0x100, 0xb0100000 },
+                  { VPCI_BAR_IO, false, 32, 0xc000 },
+                  { VPCI_BAR_MEM64, true, 0x10000, 0xc0000000 } },
+        .fixed_bars = 0x07, .ops = &emu_ops, .ctx = &log,
+    };
+    uint8_t fn = VPCI_DEVFN(3, 0);
+    assert_int_equal(vpci_add_device(&x->bus, fn, &d), VPCI_OK);
+    assert_int_equal(rd(x, fn, 0x10, 4), 0xb0100000);
+    assert_int_equal(rd(x, fn, 0x14, 4), 0x0000c001);
+    assert_int_equal(rd(x, fn, 0x18, 4), 0xc000000c);
+    assert_int_equal(rd(x, fn, 0x1c, 4), 0);
+
+    /* the classic probe: all ones, read, restore; the low and high halves one at a time */
+    wr(x, fn, 0x10, 4, 0xffffffff);
+    assert_int_equal(rd(x, fn, 0x10, 4), 0xffffff00);
+    assert_int_equal(rd(x, fn, 0x12, 2), 0xffff);
+    wr(x, fn, 0x10, 4, 0xb0100000);
+    assert_int_equal(rd(x, fn, 0x10, 4), 0xb0100000);
+    wr(x, fn, 0x14, 4, 0xffffffff);
+    assert_int_equal(rd(x, fn, 0x14, 4), 0xffffffe1);
+    wr(x, fn, 0x14, 4, 0xc000);
+    assert_int_equal(rd(x, fn, 0x14, 4), 0x0000c001);
+    wr(x, fn, 0x18, 4, 0xffffffff);
+    assert_int_equal(rd(x, fn, 0x18, 4), 0xffff000c);
+    assert_int_equal(rd(x, fn, 0x1c, 4), 0);             /* the high half is not being sized */
+    wr(x, fn, 0x1c, 4, 0xffffffff);
+    assert_int_equal(rd(x, fn, 0x1c, 4), 0xffffffff);
+    wr(x, fn, 0x18, 4, 0xc000000c);
+    wr(x, fn, 0x1c, 4, 0);
+    assert_int_equal(rd(x, fn, 0x18, 4), 0xc000000c);
+    assert_int_equal(rd(x, fn, 0x1c, 4), 0);
+
+    /* a move is refused: the BAR keeps its address, and nobody is told it moved */
+    wr(x, fn, 0x10, 4, 0xfe000000);
+    assert_int_equal(rd(x, fn, 0x10, 4), 0xb0100000);
+    wr(x, fn, 0x1c, 4, 0x12);
+    assert_int_equal(rd(x, fn, 0x1c, 4), 0);
+    /* byte writes: only a register with every address bit set is being sized */
+    wr(x, fn, 0x13, 1, 0xff);
+    assert_int_equal(rd(x, fn, 0x10, 4), 0xb0100000);
+    uint64_t a = 0;
+    assert_true(vpci_bar_addr(&x->bus, fn, 2, &a));
+    assert_int_equal(a, 0xc0000000);
+    assert_int_equal(log.n, 0);
+
+    /* a fixed BAR must be aligned to its size and within its kind's reach; unused is never fixed */
+    static const struct vpci_bar_desc bad[] = {
+        { VPCI_BAR_MEM32, false, 0x1000, 0xb0100800 },
+        { VPCI_BAR_MEM32, false, 0x1000, 0x100000000ull },
+        { VPCI_BAR_IO, false, 32, 0x10000 },
+        { VPCI_BAR_MEM64, true, 0x10000, 0xc0008000 },
+        { VPCI_BAR_UNUSED, false, 0, 0 },
+    };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct vpci_device_desc e = d;
+        e.bars[0] = bad[i];
+        e.bars[1] = (struct vpci_bar_desc){ VPCI_BAR_UNUSED, false, 0, 0 };
+        e.fixed_bars = 0x01;
+        assert_int_equal(vpci_add_device(&x->bus, VPCI_DEVFN(4, 0), &e), VPCI_E_BAR);
+    }
+    struct vpci_device_desc e = d;
+    e.fixed_bars = 0x0f; /* the upper register of the 64-bit BAR */
+    assert_int_equal(vpci_add_device(&x->bus, VPCI_DEVFN(4, 0), &e), VPCI_E_BAR);
+    e = d, e.fixed_bars = 0x17; /* BAR4 is unused */
+    assert_int_equal(vpci_add_device(&x->bus, VPCI_DEVFN(4, 0), &e), VPCI_E_BAR);
+    e = d, e.bars[2].addr = 0x100000000ull; /* a 64-bit BAR may sit above 4 GiB */
+    assert_int_equal(vpci_add_device(&x->bus, VPCI_DEVFN(4, 0), &e), VPCI_OK);
+    assert_int_equal(rd(x, VPCI_DEVFN(4, 0), 0x1c, 4), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -729,6 +807,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ecam_extended, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multifunction_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bar_initial_and_large, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bar_fixed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
