@@ -840,6 +840,12 @@ static bool set_pci(struct parser *p, const struct value *v)
             ok = false;
             continue;
         }
+        if (bus == 0 && dev == 0 && fn == 0) {
+            error_at(&p->r, at, "assign an endpoint device", "pci: 00:00.0 is the host bridge, "
+                     "which the hypervisor keeps");
+            ok = false;
+            continue;
+        }
         bool dup = false;
         for (uint32_t i = 0; i < pt->pci_count; i++)
             dup |= pt->pci[i].bus == bus && pt->pci[i].dev == dev && pt->pci[i].fn == fn;

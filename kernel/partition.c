@@ -225,8 +225,8 @@ struct partition *partition_create(const struct config_partition *c, uint32_t sl
     if (c->serial == CONFIG_SERIAL_PASSTHROUGH) {
         /* The host UART's 8 ports go to the guest unfiltered; Moat never touches that UART
          * (config_validate keeps the console off it). */
-        p->pass_io_base = c->serial_port;
-        p->pass_io_count = 8;
+        p->pass_io[p->pass_io_n].base = c->serial_port;
+        p->pass_io[p->pass_io_n++].count = 8;
     }
     p->has_com1 = c->serial == CONFIG_SERIAL_VIRTUAL;
     if ((p->has_com1 && !vdev_attach_console(p, c->serial_port)) || !vdev_attach_pci(p)) {
@@ -249,7 +249,7 @@ struct partition *partition_create(const struct config_partition *c, uint32_t sl
     bool ecam = vdev_attach_ecam(p);
     if (!ecam)
         fail(why, why_len, "no room for its devices");
-    if (!ecam || !vdev_attach_ivshmem(p, c, why, why_len)) {
+    if (!ecam || !vdev_attach_ivshmem(p, c, why, why_len) || !vdev_assign(p, c, why, why_len)) {
         partition_destroy(p);
         return NULL;
     }
@@ -268,6 +268,7 @@ void partition_destroy(struct partition *p)
     if (p->s2.root)
         s2pt_destroy(&p->s2);
     vdev_detach_ivshmem(p); /* after the tables: nothing maps a region it may free */
+    vdev_unassign(p);
     /* Scrub before the memory goes back: the next owner must not see this guest's data. */
     memset(hpa_to_ptr(p->mem_hpa), 0, p->mem_size);
     frames_free(p->mem_hpa, p->mem_size / PAGE_SIZE);

@@ -21,11 +21,19 @@
 #define PART_ARGS_MAX  128
 #define PART_IO_MAX    8
 #define PART_REASON_MAX 192
+#define PART_PASS_IO_MAX (1 + CONFIG_PCI_MAX * 6) /* a UART and every BAR of every device */
 
 enum guest_mode { GUEST_MODE_LONG64, GUEST_MODE_PROT32, GUEST_MODE_REAL };
 enum part_state { PART_CREATED, PART_RUNNING, PART_STOPPED };
 
 struct partition;
+
+/* A host PCI function assigned to the partition (kernel/vdev_assign.c). */
+struct assigned_fn {
+    uint8_t bus, dev, fn;  /* on the host */
+    uint8_t devfn;         /* on the partition's bus */
+    uint16_t host_command; /* as Moat found it */
+};
 
 /* A port-I/O device: `io` handles one access of `size` bytes at `port` (inside its range);
  * for reads it stores the value in *val. */
@@ -55,7 +63,11 @@ struct partition {
     struct io_device io[PART_IO_MAX];
     uint32_t io_count;
     bool has_com1;                  /* a virtual UART (serial = virtual) */
-    uint16_t pass_io_base, pass_io_count; /* ports the guest owns (serial = passthrough) */
+    struct { uint16_t base, count; } pass_io[PART_PASS_IO_MAX]; /* ports the guest owns: a
+                                      passed-through UART, assigned devices' I/O BARs */
+    uint32_t pass_io_n;
+    struct assigned_fn assigned[CONFIG_PCI_MAX]; /* assigned PCI functions (kernel/vdev_assign.c) */
+    uint32_t assigned_n;
     struct spinlock com_lock;       /* serialises the vCPUs' accesses to com1 */
     struct vuart com1;              /* the partition's COM1 (kernel/vmexit.c) */
     struct spinlock pci_lock;       /* serialises config cycles on pci */
@@ -107,6 +119,12 @@ bool vdev_attach_ecam(struct partition *p);
 bool vdev_attach_ivshmem(struct partition *p, const struct config_partition *c, char *why,
                          size_t why_len);
 void vdev_detach_ivshmem(struct partition *p);
+/* kernel/vdev_assign.c: the host PCI functions c assigns, on p's bus from 00:10.0 with their
+ * BARs fixed at their host addresses, memory BARs mapped (uncached) into p's stage-2 tables
+ * and I/O BARs opened in its I/O bitmaps. Returns false with a sentence in why; either way
+ * vdev_unassign (from partition_destroy) turns the devices' decoding and DMA off. */
+bool vdev_assign(struct partition *p, const struct config_partition *c, char *why, size_t why_len);
+void vdev_unassign(struct partition *p);
 
 /* Guest memory access by guest-physical address, bounds-checked against the RAM range:
  * guest_phys_ptr gives the host pointer to [gpa, gpa + len), or NULL if that is not all RAM. */

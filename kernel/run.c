@@ -140,8 +140,8 @@ static void take_posted(struct cpu_run *r, uint64_t now)
             continue;
         }
         __atomic_fetch_add(&p->overhead_bytes, v->arch_bytes, __ATOMIC_RELAXED);
-        if (p->pass_io_count)
-            virt->allow_io(v, p->pass_io_base, p->pass_io_count);
+        for (uint32_t k = 0; k < p->pass_io_n; k++)
+            virt->allow_io(v, p->pass_io[k].base, p->pass_io[k].count);
         add_to_scheduler(r, v);
         if (__atomic_add_fetch(&p->vcpus_ready, 1, __ATOMIC_ACQ_REL) == p->vcpu_count)
             printk("partition %s: running; Moat holds %lu KiB for it besides its memory\n",

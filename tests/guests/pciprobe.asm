@@ -8,7 +8,10 @@
 ; With `string` or `straddle` it ends with an ECAM access Moat must refuse (REP MOVSD, or a
 ; qword running past the window), with `peek` with a read of 0xc0000000 (another partition's
 ; shared memory, if any): each stops the partition. `ivshmem right restart` crashes once on
-; purpose and checks after its restart that the region kept what it wrote.
+; purpose and checks after its restart that the region kept what it wrote. With `edu` or
+; `uhci` it then uses the device Moat assigned at 00:10.0: QEMU's edu through its memory BAR0
+; (the ID register, and the liveness register that returns what was written inverted), or a
+; UHCI controller through its I/O BAR4 (SOFMOD resets to 0x40; FRBASEADD keeps bits 31:12).
 ; vCPU 0 only; the others exit at once. Exit status 0 when every check passed, 1 otherwise,
 ; 2 for a bad argument.
 
@@ -43,6 +46,14 @@ org 0x100000
 %define MSG_MULT        0x9e3779b97f4a7c15  ; message qword i = (i + 1) * MSG_MULT
 
 %define POLLS           3000                ; IntrStatus polls, one HLT (a host tick) apart
+
+%define DEV_DEVFN       0x80                ; 00:10.0, where Moat puts the first assigned device
+%define DEV_NONE        0
+%define DEV_EDU         1
+%define DEV_UHCI        2
+%define EDU_ID          0x010000ed          ; edu's register 0x00: major 1, minor 0, 0xed
+%define UHCI_FRBASEADD  0x08
+%define UHCI_SOFMOD     0x0c
 
 %define ROLE_NONE       0
 %define ROLE_LEFT       1
@@ -113,6 +124,10 @@ start:
     je .no_ivshmem
     call ivshmem
 .no_ivshmem:
+    cmp byte [rel dev], DEV_NONE
+    je .no_dev
+    call assigned
+.no_dev:
     cmp byte [rel refuse], REFUSE_NONE
     je .done
     call refused
@@ -168,6 +183,20 @@ parse_args:
     mov byte [rel refuse], REFUSE_PEEK
     jmp .next
 .not_peek:
+    lea rdi, [rel w_edu]
+    call word_is
+    test eax, eax
+    jz .not_edu
+    mov byte [rel dev], DEV_EDU
+    jmp .next
+.not_edu:
+    lea rdi, [rel w_uhci]
+    call word_is
+    test eax, eax
+    jz .not_uhci
+    mov byte [rel dev], DEV_UHCI
+    jmp .next
+.not_uhci:
     lea rdi, [rel w_restart]
     call word_is
     test eax, eax
@@ -954,6 +983,74 @@ fail:
     mov byte [rel failed], 1
     ret
 
+; ---- the assigned device at 00:10.0 -------------------------------------------------------------
+; assigned: decoding on through the command register, then the device's own registers.
+assigned:
+    mov r14d, MECH_CF8
+    mov ebx, DEV_DEVFN
+    mov ecx, 0x04
+    call cfg_read
+    or eax, 0x3                             ; I/O and memory space
+    call cfg_write
+    cmp byte [rel dev], DEV_UHCI
+    je .uhci
+    mov ecx, 0x10                           ; BAR0, 32-bit memory
+    call cfg_read
+    and eax, 0xfffffff0
+    mov rdi, rax
+    mov eax, [rdi]                          ; identification
+    lea rsi, [rel s_edu_id]
+    call put_str
+    mov ecx, 8
+    call put_hex
+    call put_nl
+    cmp eax, EDU_ID
+    je .live
+    call fail
+.live:
+    mov dword [rdi + 4], 0x12345678         ; card liveness check: reads back inverted
+    mov eax, [rdi + 4]
+    cmp eax, ~0x12345678 & 0xffffffff
+    lea rsi, [rel s_edu_live]
+    jne .bad
+    jmp .ok
+.uhci:
+    mov ecx, 0x20                           ; BAR4, I/O
+    call cfg_read
+    and eax, 0xfffc
+    mov edi, eax
+    lea edx, [rdi + UHCI_SOFMOD]
+    in al, dx
+    movzx eax, al
+    lea rsi, [rel s_uhci_sof]
+    call put_str
+    mov ecx, 2
+    call put_hex
+    call put_nl
+    cmp eax, 0x40
+    je .frbase
+    call fail
+.frbase:
+    lea edx, [rdi + UHCI_FRBASEADD]
+    mov eax, 0x12345000
+    out dx, eax
+    in eax, dx
+    cmp eax, 0x12345000
+    lea rsi, [rel s_uhci_frbase]
+    jne .bad
+.ok:
+    call put_str
+    lea rsi, [rel s_ok]
+    call put_str
+    call put_nl
+    ret
+.bad:
+    call put_str
+    lea rsi, [rel s_bad]
+    call put_str
+    call put_nl
+    jmp fail
+
 DEFINE_PUT64
 DEFINE_WORDS64
 
@@ -970,6 +1067,15 @@ w_string:       db "string", 0
 w_straddle:     db "straddle", 0
 w_peek:         db "peek", 0
 w_restart:      db "restart", 0
+w_edu:          db "edu", 0
+w_uhci:         db "uhci", 0
+dev:            db DEV_NONE
+s_edu_id:       db "dev edu id ", 0
+s_edu_live:     db "dev edu liveness", 0
+s_uhci_sof:     db "dev uhci sofmod ", 0
+s_uhci_frbase:  db "dev uhci frbaseadd", 0
+s_ok:           db " ok", 0
+s_bad:          db " FAIL", 0
 s_crashing:     db "shm crashing on purpose, leaving a mark", 0
 s_kept:         db "shm mark kept across the restart", 0
 s_refuse:       db "pci: an access Moat must refuse", 0

@@ -670,8 +670,11 @@ static void test_pci_and_shmem_lists(void **state)
            "t.cfg:5:31: error: pci: '00:00.8' is out of range (hint: devices are 00 to 1f, functions 0 to 7)",
            "t.cfg:5:40: error: pci: 00:1f.2 is listed twice (hint: list each device once)",
            "t.cfg:5:49: error: pci: '100:00.0' is not a PCI address (hint: write BUS:DEVICE.FUNCTION in hex, e.g. 00:1f.2)");
-    assert_int_equal(parse(PART_A "pci = 0:0.0,0:1.0,0:2.0,0:3.0,0:4.0,0:5.0,0:6.0,0:7.0,0:8.0\n"), 1);
+    assert_int_equal(parse(PART_A "pci = 0:9.0,0:1.0,0:2.0,0:3.0,0:4.0,0:5.0,0:6.0,0:7.0,0:8.0\n"), 1);
     expect(1, "t.cfg:5:55: error: pci: more than 8 devices");
+    assert_int_equal(parse(PART_A "pci = 00:00.0\n"), 1);
+    expect(1, "t.cfg:5:7: error: pci: 00:00.0 is the host bridge, which the hypervisor keeps "
+              "(hint: assign an endpoint device)");
     assert_int_equal(parse(PART_A "pci = 0A:1F.7,\n"), 1);
     expect(1, "t.cfg:5:15: error: pci: empty item in the list (hint: remove the extra ',')");
     assert_int_equal(cfg.partitions[0].pci[0].bus, 0x0a);
