@@ -206,13 +206,14 @@ static enum exit_outcome run_vcpu(struct cpu_run *r, struct vcpu *v, uint64_t un
     struct partition *p = v->part;
     bool supervisor = this_cpu()->index == 0;
     uint64_t tick = this_cpu()->next_tick_ns;
+    uint64_t until_tsc = timer_ns_to_tsc(until);
     v->deadline_tsc = timer_ns_to_tsc(until < tick ? until : tick);
     for (;;) {
         virt->vcpu_run(v, &e);
         enum exit_outcome out = vcpu_handle_exit(v, &e);
         if (out != EXIT_GO || p->state != PART_RUNNING)
             return out;
-        if (r->posted_any || (supervisor && supervisor_pending) || clock_ns() >= until)
+        if (r->posted_any || (supervisor && supervisor_pending) || rdtsc() >= until_tsc)
             return EXIT_GO;
         /* The preemption timer fired (the deadline or the tick), or on CPU 0 an interrupt
          * came, which may be the tick: the supervisor looks at restarts that are due. */

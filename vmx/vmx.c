@@ -175,6 +175,11 @@ static bool vmx_probe(struct vmx_info *in, char *why, size_t len)
     bool preempt = vmx_ctl_allowed(in->pin_cap, PIN_PREEMPTION_TIMER);
     if (preempt)
         in->pin |= PIN_PREEMPTION_TIMER;
+    /* With "save VMX-preemption-timer value" the timer goes on counting from where an exit
+     * left it, so it is rewritten only when the deadline changes (25.7.1). */
+    in->preempt_saved = preempt && vmx_ctl_allowed(in->exit_cap, EXIT_SAVE_PREEMPT);
+    if (in->preempt_saved)
+        in->exit |= EXIT_SAVE_PREEMPT;
     in->caps = (struct virt_caps){
         .unrestricted_guest = in->unrestricted,
         .nrips = true, /* VMX reports the length of every instruction exit */

@@ -26,6 +26,7 @@ struct vmx_info {
     /* Control values every vCPU starts from, already fitted to the capability MSRs. */
     uint32_t pin, proc, proc2, exit, entry;
     bool unrestricted, vpid, invept_single, invvpid_single;
+    bool preempt_saved;    /* the exit control "save VMX-preemption timer value" is on */
     struct s2pt_format ept;
     struct virt_caps caps;
 };
@@ -49,6 +50,7 @@ struct vmx_vcpu {
     uint32_t cpu;          /* index of the CPU this VMCS belongs to */
     uint64_t vmcs;         /* hpa of the VMCS */
     uint64_t io_bitmap[2]; /* hpa of I/O bitmaps A and B */
+    uint64_t preempt_armed; /* the deadline (TSC) the VMCS's preemption timer counts to */
     uint64_t eptp;
     uint64_t rsp;          /* GUEST_RSP as the VMCS holds it (v->regs.gpr[GPR_RSP] is the truth) */
     struct vm_exit *exit;  /* where vcpu_run is to describe the exit it is waiting for */

@@ -277,6 +277,7 @@ static bool __attribute__((noinline)) translate_other(struct vcpu *v, struct vmx
         return true;
     }
     case VMX_EXIT_PREEMPTION_TIMER:
+        vx->preempt_armed = 0; /* it reached 0: the next entry sets it again */
         e->kind = EXIT_PREEMPT;
         return true;
     case VMX_EXIT_INIT:
@@ -428,11 +429,13 @@ void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
         run_prepared(v, e);
         return;
     }
-    if (vmx_info.caps.preemption_timer) {
+    if (vmx_info.caps.preemption_timer &&
+        (v->deadline_tsc != vx->preempt_armed || !vmx_info.preempt_saved)) {
         /* Counts down by one every 2^shift TSC cycles while the guest runs (26.5.1). */
         uint64_t now = rdtsc();
         uint64_t left = v->deadline_tsc > now ? (v->deadline_tsc - now) >> vmx_info.caps.preemption_timer_shift : 0;
         vmcs_write32(GUEST_PREEMPTION_TIMER, left > 0xffffffffu ? 0xffffffffu : (uint32_t)left);
+        vx->preempt_armed = v->deadline_tsc;
     }
     vx->exit = e;
     struct vmx_switch_result r = vmx_world_switch(&v->regs, vx);
