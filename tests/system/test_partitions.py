@@ -301,13 +301,15 @@ def test_broken_config_starts_nothing(boot, cfg_esp, log_dir, vendor):
         r"moat\.cfg:23:10: error: memory: '12Q' is not a size",
         r"moat\.cfg:28:10: error: memory: partitions and shared memory need 65632 MiB in total; "
         r"this machine has \d+ [KMG]iB usable",
+        r"moat\.cfg:28:10: error: memory: 64 GiB is more than a partition can have: its RAM must "
+        r"end below the PCI ECAM window at 0xb0000000 \(hint: use at most 2816M\)",
         r"moat\.cfg:41:8: error: base: 0x10800000-0x117fffff overlaps partition 'fixed1'",
         r"moat\.cfg:43:15: error: serial_port: the UART at 0x2f8 is already passed through to "
         r"partition 'web' \(line 9\)",
     ]
     for e in expected:
         assert run.search("^" + e), run.report(f"missing diagnostic {e}")
-    assert run.search(r"^config: 9 errors, 0 warnings: no partition started"), \
+    assert run.search(r"^config: 10 errors, 0 warnings: no partition started"), \
         run.report("no summary")
     assert not run.search(r"^partition \S+: \d+ MiB at host"), run.report("a partition started")
     assert not run.search(r"^\[\S+:\d+\] "), run.report("a guest ran")
