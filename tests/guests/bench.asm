@@ -96,6 +96,22 @@ start:
     jnz .pcicfg
     call tsc_stop
 
+    ; the same read through ECAM (base from Moat's PCI leaf): one MMIO exit, decoded and emulated
+    mov eax, 0x40000002
+    xor ecx, ecx
+    cpuid                           ; EBX:EAX = the ECAM base
+    shl rbx, 32
+    mov r14d, eax
+    or r14, rbx
+    lea rsi, [rel n_pciecam]
+    mov r8d, N
+    call tsc_start
+.pciecam:
+    mov eax, [r14]                  ; 00:00.0, register 0
+    dec r8d
+    jnz .pciecam
+    call tsc_stop
+
     ; yield: with a peer partition on this CPU, two partition switches per round trip
     lea rsi, [rel n_yield]
     mov r8d, N
@@ -198,3 +214,4 @@ n_msr:   db "msr", 0
 n_hcall: db "hypercall", 0
 n_yield: db "yield", 0
 n_pcicfg: db "pcicfg", 0
+n_pciecam: db "pciecam", 0
