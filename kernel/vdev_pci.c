@@ -52,6 +52,9 @@ bool vdev_attach_ecam(struct partition *p)
 #define IVSHMEM_CLASS    0x050000u /* memory controller / RAM */
 #define IVSHMEM_REVISION 1
 
+/* Room on the bus for everything a configuration may give a partition (kernel/config.h). */
+_Static_assert(VPCI_MAX_FUNCS >= 1 + CONFIG_LINKS_MAX + CONFIG_PCI_MAX, "bridge, links, devices");
+
 #define IVSHMEM_INTR_MASK   0x00
 #define IVSHMEM_INTR_STATUS 0x04
 #define IVSHMEM_IV_POSITION 0x08

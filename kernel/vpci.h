@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VPCI_MAX_FUNCS 8   /* functions on one bus, the host bridge included */
+/* Functions on one bus, the host bridge included: enough for a partition's 8 shared-memory
+ * links and 8 assigned functions (kernel/config.h), plus the bridge. */
+#define VPCI_MAX_FUNCS 17
 #define VPCI_MAX_BARS  6   /* type-0 header: BAR0..BAR5 (PCI 3.0 section 6.2.5.1) */
 #define VPCI_MAX_CAPS  16  /* capabilities a descriptor may list */
 #define VPCI_CFG_SIZE  4096 /* one function's space under ECAM; 256 through 0xCF8 */

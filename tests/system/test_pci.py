@@ -139,3 +139,32 @@ def test_ivshmem_doorbell_round_trip(boot, pci_esp, log_dir, vendor):
     if run.trigger == "test exit":
         assert run.search(r"^moat: all partitions stopped \(some failed\); \d+ KiB free, "
                           r"0 KiB not returned$"), run.report("summary")
+
+
+# ---- every link a partition may have ----------------------------------------------------------------
+
+# Eight regions, the most a partition may link, of growing sizes: eight ivshmem functions after
+# the host bridge, each region's BAR aligned to its own size from 0xc0000000 up.
+MANY = ("".join(f"[shmem r{i}]\nsize = {4 * (i + 1)}K\n\n" for i in range(8))
+        + probe("many", "0", extra="shmem = " + ", ".join(f"r{i}" for i in range(8))))
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_eight_regions(boot, pci_esp, log_dir, vendor):
+    run = boot(emulator(vendor, log_dir, pci_esp(MANY), cpus=1))
+    assert run.trigger == "test exit", run.report("the run did not end")
+    assert_healthy(run)
+    want = ["00:00.0 1b36:0008 class 060000"] + [f"00:0{d}.0 1af4:1110 class 050000"
+                                               for d in range(1, 9)]
+    for via in ("cf8", "ecam"):
+        assert functions(run, "many", via) == want, run.report(f"nine functions via {via}")
+    for i in range(8):
+        bar = 1 << (4 * (i + 1) * 1024 - 1).bit_length()  # the size rounded up to a power of two
+        assert run.search(rf"^\[many:0\] pci 00:0{i + 1}.0 bar 0 mem size 0x100$"), run.report("BAR0")
+        assert run.search(rf"^\[many:0\] pci 00:0{i + 1}.0 bar 2 mem size {bar:#x}$"), \
+            run.report(f"BAR2 of r{i}")
+    assert_probe_passed(run, "many")
+    assert len(run.findall(r"^shmem r\d: no partition links it any more: scrubbed and freed$")) == 8, \
+        run.report("the regions were not all freed")
+    assert run.search(r"^moat: all partitions stopped; \d+ KiB free, 0 KiB not returned$"), \
+        run.report("summary")

@@ -679,12 +679,13 @@ static void test_multifunction_and_errors(void **state)
     assert_int_equal(vpci_add_device(b, VPCI_DEVFN(5, 0), &e), VPCI_E_CAP);
     assert_null(vpci_find(b, VPCI_DEVFN(5, 0))); /* nothing half-added */
 
-    /* fill the bus: 4 present, 4 more fit, the ninth does not */
-    for (unsigned dev = 5; dev < 9; dev++)
+    /* fill the bus: 4 present, VPCI_MAX_FUNCS - 4 more fit, the next does not */
+    unsigned last = 5 + VPCI_MAX_FUNCS - 4;
+    for (unsigned dev = 5; dev < last; dev++)
         assert_int_equal(vpci_add_device(b, VPCI_DEVFN(dev, 0), &d), VPCI_OK);
-    assert_int_equal(vpci_add_device(b, VPCI_DEVFN(9, 0), &d), VPCI_E_FULL);
-    assert_int_equal(rd(x, VPCI_DEVFN(9, 0), 0, 4), 0xffffffff);
-    assert_int_equal(rd(x, VPCI_DEVFN(8, 0), 0, 4), 0x10011af4);
+    assert_int_equal(vpci_add_device(b, VPCI_DEVFN(last, 0), &d), VPCI_E_FULL);
+    assert_int_equal(rd(x, VPCI_DEVFN(last, 0), 0, 4), 0xffffffff);
+    assert_int_equal(rd(x, VPCI_DEVFN(last - 1, 0), 0, 4), 0x10011af4);
 }
 
 /* A 64-bit BAR at the descriptor's initial address, aligned down; huge sizes. */
