@@ -346,10 +346,11 @@ static void report_end(struct slot *s, struct partition *p, bool crashed)
         unclaimed += v->io_unclaimed;
         refused += v->msr_refused;
         printk("partition %s: vCPU %u: %lu exits (cpuid %lu, io %lu, msr %lu, hlt %lu, hypercall %lu, "
-               "host interrupts %lu), cpu time %lu us, %lu switches\n",
+               "host interrupts %lu, mmio/npf %lu, preemption %lu), cpu time %lu us, %lu switches\n",
                p->name, v->id, n, v->exits[EXIT_CPUID], v->exits[EXIT_IO],
                v->exits[EXIT_MSR_READ] + v->exits[EXIT_MSR_WRITE], v->exits[EXIT_HLT],
-               v->exits[EXIT_HYPERCALL], v->exits[EXIT_INTR], v->cpu_ns / NS_PER_US, v->switches);
+               v->exits[EXIT_HYPERCALL], v->exits[EXIT_INTR], v->exits[EXIT_NPF],
+               v->exits[EXIT_PREEMPT], v->cpu_ns / NS_PER_US, v->switches);
     }
     printk("partition %s: cpu time %lu us, %lu switches, %lu exits, %lu unclaimed port accesses, "
            "%lu refused MSR accesses, %lu console bytes dropped\n", p->name, cpu_ns / NS_PER_US,
