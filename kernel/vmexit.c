@@ -106,16 +106,25 @@ static size_t guest_linear_read(struct vcpu *v, const struct guest_entry_state *
     return done;
 }
 
+/* The bytes of the instruction at the exit's RIP (as many as are readable, up to
+ * INSN_MAX_LEN) and the mode to decode them in; *s gets the guest's control state. */
+static size_t fetch_insn(struct vcpu *v, const struct vm_exit *e, struct guest_entry_state *s,
+                         enum insn_mode *mode, uint8_t bytes[INSN_MAX_LEN])
+{
+    virt->get_sregs(v, s);
+    *mode = insn_mode_of(s->cr0 & 1, s->rflags & EFLAGS_VM, s->efer & (1ull << 10),
+                         s->cs.attr & 0x200, s->cs.attr & 0x400);
+    uint64_t la = e->rip + (*mode == INSN_MODE_LONG64 ? 0 : s->cs.base);
+    return guest_linear_read(v, s, la, bytes, INSN_MAX_LEN);
+}
+
 /* Length of the instruction at the exit's RIP, for hardware that did not report it. */
 static int decode_length(struct vcpu *v, const struct vm_exit *e, uint32_t *len)
 {
     struct guest_entry_state s;
-    virt->get_sregs(v, &s);
-    enum insn_mode mode = insn_mode_of(s.cr0 & 1, s.rflags & EFLAGS_VM, s.efer & (1ull << 10),
-                                       s.cs.attr & 0x200, s.cs.attr & 0x400);
-    uint64_t la = e->rip + (mode == INSN_MODE_LONG64 ? 0 : s.cs.base);
+    enum insn_mode mode;
     uint8_t bytes[INSN_MAX_LEN];
-    size_t got = guest_linear_read(v, &s, la, bytes, sizeof(bytes));
+    size_t got = fetch_insn(v, e, &s, &mode, bytes);
     *len = canonical_length(e->kind, bytes, got);
     if (*len)
         return 0;
@@ -262,12 +271,9 @@ static enum exit_action mmio_refuse(struct vcpu *v, struct vm_exit *e, struct mm
 static enum exit_action on_mmio(struct vcpu *v, struct vm_exit *e, struct mmio_device *d)
 {
     struct guest_entry_state s;
-    virt->get_sregs(v, &s);
-    enum insn_mode mode = insn_mode_of(s.cr0 & 1, s.rflags & EFLAGS_VM, s.efer & (1ull << 10),
-                                       s.cs.attr & 0x200, s.cs.attr & 0x400);
-    uint64_t la = e->rip + (mode == INSN_MODE_LONG64 ? 0 : s.cs.base);
+    enum insn_mode mode;
     uint8_t bytes[INSN_MAX_LEN];
-    size_t got = guest_linear_read(v, &s, la, bytes, sizeof(bytes));
+    size_t got = fetch_insn(v, e, &s, &mode, bytes);
     struct insn in;
     int rc = insn_decode(bytes, got, mode, &in);
     if (rc != INSN_OK) {

@@ -3,12 +3,10 @@
 # device (memory BAR), Bochs tigerlake (Intel VT-x) the i440FX's UHCI controller (I/O BAR).
 # The partition finds the device at 00:10.0 beside its host bridge, through 0xCF8 and ECAM,
 # sizes its BARs, and drives its registers; its neighbour sees only its own host bridge.
-import dataclasses
-
 import pytest
 
 import moat_emu
-from test_partitions import assert_healthy, partition
+from test_partitions import assert_healthy, cfg_esp, partition  # noqa: F401
 from test_pci import assert_only_host_bridge, assert_probe_passed, functions, pci_esp  # noqa: F401
 
 DEVICES = [

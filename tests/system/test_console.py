@@ -22,17 +22,9 @@ SHELL = ("[moat]\n\n"
 
 
 @pytest.fixture
-def console_esp(esp_copy, tmp_path):
-    def make(cfg):
-        esp = esp_copy("exit=never")
-        path = tmp_path / "moat.cfg"
-        path.write_text(cfg)
-        moat_emu.mtools("mcopy", "-o", "-i", str(esp), str(path), "::/EFI/MOAT/moat.cfg")
-        for g in GUESTS + ("echo.bin",):
-            moat_emu.mtools("mcopy", "-o", "-i", str(esp), str(moat_emu.BUILD / "guests" / g),
-                            f"::/EFI/MOAT/{g}")
-        return esp
-    return make
+def console_esp(cfg_esp):
+    """An ESP whose Moat never ends the run by itself: the test drives it."""
+    return lambda cfg: cfg_esp(cfg, "exit=never", guests=GUESTS + ("echo.bin",))
 
 
 class Console:

@@ -22,13 +22,13 @@ VENDORS = [
 
 @pytest.fixture
 def cfg_esp(esp_copy, tmp_path):
-    """An ESP copy with the test guests and `cfg` as EFI/MOAT/moat.cfg."""
-    def make(cfg, cmdline="exit=idle"):
+    """An ESP copy with `guests` (default: GUESTS) and `cfg` as EFI/MOAT/moat.cfg."""
+    def make(cfg, cmdline="exit=idle", guests=GUESTS):
         esp = esp_copy(cmdline)
         path = tmp_path / "moat.cfg"
         path.write_text(cfg)
         moat_emu.mtools("mcopy", "-o", "-i", str(esp), str(path), "::/EFI/MOAT/moat.cfg")
-        for g in GUESTS:
+        for g in guests:
             moat_emu.mtools("mcopy", "-o", "-i", str(esp), str(moat_emu.BUILD / "guests" / g),
                             f"::/EFI/MOAT/{g}")
         return esp

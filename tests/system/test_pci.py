@@ -6,25 +6,16 @@
 # shared-memory region talk through ivshmem while a third sees nothing of it.
 import pytest
 
-import moat_emu
-from test_partitions import VENDORS, all_lines, assert_healthy, emulator, partition
+from test_partitions import (VENDORS, all_lines, assert_healthy, cfg_esp,  # noqa: F401
+                             emulator, partition)
 
 GUESTS = ("pciprobe.bin",)
 
 
 @pytest.fixture
-def pci_esp(esp_copy, tmp_path):
+def pci_esp(cfg_esp):
     """An ESP copy with the probe guest and `cfg` as EFI/MOAT/moat.cfg."""
-    def make(cfg, cmdline="exit=idle"):
-        esp = esp_copy(cmdline)
-        path = tmp_path / "moat.cfg"
-        path.write_text(cfg)
-        moat_emu.mtools("mcopy", "-o", "-i", str(esp), str(path), "::/EFI/MOAT/moat.cfg")
-        for g in GUESTS:
-            moat_emu.mtools("mcopy", "-o", "-i", str(esp), str(moat_emu.BUILD / "guests" / g),
-                            f"::/EFI/MOAT/{g}")
-        return esp
-    return make
+    return lambda cfg, cmdline="exit=idle": cfg_esp(cfg, cmdline, guests=GUESTS)
 
 
 def probe(name, cpus, cmdline="", extra=""):
