@@ -85,11 +85,14 @@ static bool feed_partition(void)
         return true;
     }
     uint64_t flags = spin_lock_irqsave(&p->com_lock);
+    bool gave = false;
     for (size_t room = vuart_rx_space(&p->com1); room && inq_len; room--, inq_len--) {
-        vuart_rx_push(&p->com1, inq[inq_head]);
+        gave |= vuart_rx_push(&p->com1, inq[inq_head]);
         inq_head = (inq_head + 1) % sizeof(inq);
     }
     spin_unlock_irqrestore(&p->com_lock, flags);
+    if (gave)
+        partition_wake(p); /* input is work: a vCPU halted waiting for it runs now */
     return inq_len == 0;
 }
 

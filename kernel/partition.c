@@ -297,3 +297,13 @@ void partition_stop(struct partition *p, const char *fmt, ...)
             lapic_send_ipi(v->cpu->apic_id, VEC_KICK);
     }
 }
+
+void partition_wake(struct partition *p)
+{
+    for (uint32_t i = 0; i < p->vcpu_count; i++) {
+        struct vcpu *v = p->vcpus[i];
+        __atomic_store_n(&v->wake_ns, 0, __ATOMIC_RELEASE); /* the run loop's reap sees it */
+        if (v->cpu != this_cpu())
+            lapic_send_ipi(v->cpu->apic_id, VEC_KICK);
+    }
+}

@@ -103,6 +103,8 @@ struct partition *partition_create(const struct config_partition *c, uint32_t sl
                                    size_t why_len);
 /* Stop p (first reason wins, printed once); CPUs running its vCPUs are kicked out. */
 void partition_stop(struct partition *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* p has work (console input, ...): its halted vCPUs run again at their CPUs' next pass. */
+void partition_wake(struct partition *p);
 /* Release p's memory (scrubbed first), tables and vCPUs. No vCPU of p may be running. */
 void partition_destroy(struct partition *p);
 /* Give p a virtual 16550A at `port` whose output goes to the console, prefixed with p's name. */
