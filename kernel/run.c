@@ -199,27 +199,17 @@ static uint64_t reap(struct cpu_run *r, uint64_t now)
     return next_wake;
 }
 
-/* Enter v and handle its exits until something needs the scheduler. */
+/* Enter v and handle its exits until something needs the scheduler: the slice's end, a
+ * posted vCPU, on CPU 0 the supervisor's flag or the tick. On VT-x the preemption timer is
+ * armed for the earlier of the deadline and the next tick. */
 static enum exit_outcome run_vcpu(struct cpu_run *r, struct vcpu *v, uint64_t until)
 {
-    struct vm_exit e;
-    struct partition *p = v->part;
+    static const volatile uint32_t never;
     bool supervisor = this_cpu()->index == 0;
     uint64_t tick = this_cpu()->next_tick_ns;
-    uint64_t until_tsc = timer_ns_to_tsc(until);
     v->deadline_tsc = timer_ns_to_tsc(until < tick ? until : tick);
-    for (;;) {
-        virt->vcpu_run(v, &e);
-        enum exit_outcome out = vcpu_handle_exit(v, &e);
-        if (out != EXIT_GO || p->state != PART_RUNNING)
-            return out;
-        if (r->posted_any || (supervisor && supervisor_pending) || rdtsc() >= until_tsc)
-            return EXIT_GO;
-        /* The preemption timer fired (the deadline or the tick), or on CPU 0 an interrupt
-         * came, which may be the tick: the supervisor looks at restarts that are due. */
-        if (e.kind == EXIT_PREEMPT || (e.kind == EXIT_INTR && supervisor))
-            return EXIT_GO;
-    }
+    return vcpu_run_until(v, timer_ns_to_tsc(until), &r->posted_any,
+                          supervisor ? &supervisor_pending : &never, supervisor);
 }
 
 static void supervise(uint64_t now);

@@ -32,8 +32,12 @@ enum exit_outcome {
     EXIT_DONE,  /* the exit hypercall: this vCPU is finished */
     EXIT_STOP,  /* its partition was stopped */
 };
-/* Count and handle exit e of v (kernel/vmexit.c); a guest can at worst stop its partition. */
-enum exit_outcome vcpu_handle_exit(struct vcpu *v, struct vm_exit *e);
+/* Enter v and handle its exits (kernel/vmexit.c; a guest can at worst stop its partition)
+ * until one needs the run loop: a HLT, a yield, the exit hypercall, a stop, or EXIT_GO when
+ * the TSC reaches until_tsc, *stop1 or *stop2 is set, the preemption timer fired, or (with
+ * stop_on_intr) a host interrupt came. */
+enum exit_outcome vcpu_run_until(struct vcpu *v, uint64_t until_tsc, const volatile uint32_t *stop1,
+                                 const volatile uint32_t *stop2, bool stop_on_intr);
 /* Print what v wrote since its last newline as a line of its own. */
 void vcpu_flush_line(struct vcpu *v);
 #endif

@@ -418,7 +418,10 @@ static const exit_handler handlers[EXIT_KIND_COUNT] = {
     [EXIT_UNKNOWN] = on_unknown,
 };
 
-enum exit_outcome vcpu_handle_exit(struct vcpu *v, struct vm_exit *e)
+/* Count and handle exit e of v; a guest can at worst stop its partition. Inlined into the
+ * loop below: the exit path is the hot path. */
+static inline __attribute__((always_inline)) enum exit_outcome handle_exit(struct vcpu *v,
+                                                                          struct vm_exit *e)
 {
     unsigned kind = e->kind < EXIT_KIND_COUNT ? e->kind : EXIT_UNKNOWN;
     v->exits[kind]++;
@@ -440,6 +443,25 @@ enum exit_outcome vcpu_handle_exit(struct vcpu *v, struct vm_exit *e)
         return EXIT_STOP;
     }
     return EXIT_STOP;
+}
+
+enum exit_outcome vcpu_run_until(struct vcpu *v, uint64_t until_tsc, const volatile uint32_t *stop1,
+                                 const volatile uint32_t *stop2, bool stop_on_intr)
+{
+    struct vm_exit e;
+    struct partition *p = v->part;
+    for (;;) {
+        virt->vcpu_run(v, &e);
+        enum exit_outcome out = handle_exit(v, &e);
+        if (out != EXIT_GO || p->state != PART_RUNNING)
+            return out;
+        if (*stop1 || *stop2 || rdtsc() >= until_tsc)
+            return EXIT_GO;
+        /* The preemption timer fired (the deadline or the tick), or (stop_on_intr) an
+         * interrupt came, which may be the tick the caller waits for. */
+        if (e.kind == EXIT_PREEMPT || (e.kind == EXIT_INTR && stop_on_intr))
+            return EXIT_GO;
+    }
 }
 
 /* ---- the partition's COM1: a virtual 16550A (kernel/vuart.c) -------------------------
