@@ -3,6 +3,7 @@
 // tables transcribed from Intel SDM vol. 2 appendix A (tables ); the few rules
 // that depend on ModRM.reg, on a prefix or on the mode are written out next to their cite.
 #include <string.h>
+#include "common/bits.h"
 #include "kernel/insn.h"
 
 /* Per-opcode flags: a ModRM byte, the kind of immediate, and the 64-bit-mode superscripts
@@ -179,11 +180,6 @@ static uint64_t cur_take(struct cursor *c, unsigned n)
         v |= (uint64_t)c->bytes[c->pos + i] << (8 * i);
     c->pos += n;
     return v;
-}
-
-static uint64_t mask_of(unsigned bytes)
-{
-    return bytes >= 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
 }
 
 static int64_t sign_extend(uint64_t v, unsigned bytes)
@@ -483,7 +479,7 @@ static unsigned classify_1byte(struct insn *in)
         unsigned width = op == 0xc6 ? 1 : osz;
         in->mmio.kind = INSN_MMIO_STORE_IMM;
         in->mmio.width = (uint8_t)width;
-        in->mmio.imm = (uint64_t)sign_extend(in->imm, in->imm_size) & mask_of(width);
+        in->mmio.imm = (uint64_t)sign_extend(in->imm, in->imm_size) & width_mask(width);
         break;
     }
     case 0x63: /* MOVSXD Gv, Ed in 64-bit mode; ARPL elsewhere */
@@ -663,14 +659,14 @@ uint64_t insn_mmio_store_value(const struct insn *in, uint64_t reg_value)
         return 0;
     if (in->mmio.high8)
         reg_value >>= 8;
-    return reg_value & mask_of(in->mmio.width);
+    return reg_value & width_mask(in->mmio.width);
 }
 
 uint64_t insn_mmio_load_value(const struct insn *in, uint64_t old_value, uint64_t data)
 {
     if (!in || in->mmio.kind != INSN_MMIO_LOAD || in->mmio.width == 0)
         return old_value;
-    uint64_t v = data & mask_of(in->mmio.width);
+    uint64_t v = data & width_mask(in->mmio.width);
     if (in->mmio.ext == INSN_EXT_SIGN)
         v = (uint64_t)sign_extend(v, in->mmio.width);
     if (in->mmio.high8)
@@ -681,7 +677,7 @@ uint64_t insn_mmio_load_value(const struct insn *in, uint64_t old_value, uint64_
     case 4:
         return v & 0xffffffffull; /* 32-bit destinations are zero-extended */
     default: {
-        uint64_t m = mask_of(in->mmio.reg_size);
+        uint64_t m = width_mask(in->mmio.reg_size);
         return (old_value & ~m) | (v & m);
     }
     }

@@ -3,6 +3,7 @@
 // model and lock as 0xCF8/0xCFC in kernel/vmexit.c), and one ivshmem function per shared-memory
 // region it links (registers emulated, shared memory mapped). Layout: kernel/guest_layout.h.
 #include <stdio.h>
+#include "common/bits.h"
 #include "kernel/partition.h"
 #include "kernel/guest_layout.h"
 #include "kernel/shmem.h"
@@ -60,11 +61,6 @@ _Static_assert(VPCI_MAX_FUNCS >= 1 + CONFIG_LINKS_MAX + CONFIG_PCI_MAX, "bridge,
 #define IVSHMEM_IV_POSITION 0x08
 #define IVSHMEM_DOORBELL    0x0c
 
-static uint64_t all_ones(unsigned size)
-{
-    return size >= 8 ? UINT64_MAX : (UINT64_C(1) << (8 * size)) - 1;
-}
-
 static void ivshmem_regs(struct vcpu *v, struct mmio_device *d, uint64_t off, unsigned size,
                          bool write, uint64_t *val)
 {
@@ -78,7 +74,7 @@ static void ivshmem_regs(struct vcpu *v, struct mmio_device *d, uint64_t off, un
         *val = 0;
     if (!decode) { /* memory space disabled: nobody answers (a master abort reads all ones) */
         if (!write)
-            *val = all_ones(size);
+            *val = width_mask(size);
         return;
     }
     if (size != 4 || off % 4)

@@ -4,6 +4,7 @@
 // partition stops with a diagnostic.
 #include <string.h>
 #include <stdio.h>
+#include "common/bits.h"
 #include "kernel/virt_core.h"
 #include "kernel/partition.h"
 #include "kernel/console.h"
@@ -174,7 +175,7 @@ static enum exit_action on_io(struct vcpu *v, struct vm_exit *e)
         return ACT_STOP;
     }
     uint8_t size = e->u.io.size;
-    uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+    uint32_t mask = (uint32_t)width_mask(size);
     uint32_t val = e->u.io.in ? mask : (uint32_t)v->regs.gpr[GPR_RAX] & mask;
     bool claimed = false;
     for (uint32_t i = 0; i < p->io_count; i++) {

@@ -2,6 +2,7 @@
 // The virtual PCI bus model: type-0 headers kept per function, BAR sizing and programming,
 // command/status virtualization, the capability chain with hidden entries, and the 0xCF8/0xCFC
 // latch. It does not touch hardware: real devices are reached only through struct vpci_ops.
+#include "common/bits.h"
 #include "kernel/vpci.h"
 
 #include <string.h>
@@ -23,7 +24,7 @@ enum vpci_src {
 
 static uint32_t ones(unsigned size)
 {
-    return size >= 4 ? UINT32_MAX : (UINT32_C(1) << (8 * size)) - 1;
+    return (uint32_t)width_mask(size);
 }
 
 static bool size_ok(unsigned size)
