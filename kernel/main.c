@@ -185,10 +185,10 @@ void kernel_main(const struct boot_info *bi)
     }
     bool can_virt = virt_init();
     uint64_t image_kib = (uint64_t)(__kernel_end - __kernel_start) / 1024;
+    uint64_t free_bytes = frames_free_bytes(), taken_kib = (boot_usable - free_bytes) / 1024;
     printk("memory: %lu MiB free after boot; Moat holds %lu KiB (image %lu KiB; per-CPU data, "
            "stacks, page tables and virtualization structures %lu KiB)\n",
-           frames_free_bytes() / MIB, (boot_usable - frames_free_bytes()) / 1024 + image_kib,
-           image_kib, (boot_usable - frames_free_bytes()) / 1024);
+           free_bytes / MIB, taken_kib + image_kib, image_kib, taken_kib);
     printk("moat: boot complete\n");
 
     if (cmd.exit == CMDLINE_EXIT_BOOT) {

@@ -11,9 +11,7 @@
 #include "kernel/panic.h"
 #include "kernel/smp.h"
 #include "kernel/virt_core.h"
-#include "kernel/trap.h"
 #include "common/elf.h"
-#include "drivers/lapic.h"
 
 #define PART_MEM_ALIGN (2 * MIB) /* lets the stage-2 builder use 2 MiB pages */
 
@@ -291,11 +289,9 @@ void partition_stop(struct partition *p, const char *fmt, ...)
         return;
     printk("partition %s: stopped: %s\n", p->name, p->stop_reason);
     /* The CPUs of its vCPUs, in guest mode or halted, wake on the kick IPI and retire them. */
-    for (uint32_t i = 0; i < p->vcpu_count; i++) {
-        struct vcpu *v = p->vcpus[i];
-        if (v && v->cpu != this_cpu())
-            lapic_send_ipi(v->cpu->apic_id, VEC_KICK);
-    }
+    for (uint32_t i = 0; i < p->vcpu_count; i++)
+        if (p->vcpus[i])
+            smp_kick(p->vcpus[i]->cpu);
 }
 
 void partition_wake(struct partition *p)
@@ -303,7 +299,6 @@ void partition_wake(struct partition *p)
     for (uint32_t i = 0; i < p->vcpu_count; i++) {
         struct vcpu *v = p->vcpus[i];
         __atomic_store_n(&v->wake_ns, 0, __ATOMIC_RELEASE); /* the run loop's reap sees it */
-        if (v->cpu != this_cpu())
-            lapic_send_ipi(v->cpu->apic_id, VEC_KICK);
+        smp_kick(v->cpu);
     }
 }

@@ -19,10 +19,8 @@
 #include "kernel/shutdown.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
-#include "kernel/trap.h"
 #include "kernel/virt_core.h"
 #include "kernel/x86.h"
-#include "drivers/lapic.h"
 #include "drivers/timer.h"
 
 #define NS_PER_US UINT64_C(1000)
@@ -70,16 +68,10 @@ static bool exit_when_done, all_done_reported;
 static uint64_t free_at_start, started_at;
 static volatile uint32_t supervisor_pending; /* a partition ended or a request came */
 
-static void kick_cpu(struct percpu *c)
-{
-    if (c != this_cpu())
-        lapic_send_ipi(c->apic_id, VEC_KICK);
-}
-
 static void wake_supervisor(void)
 {
     __atomic_store_n(&supervisor_pending, 1, __ATOMIC_RELEASE);
-    kick_cpu(percpu_of[0]);
+    smp_kick(percpu_of[0]);
 }
 
 /* ---- guest state the hardware does not switch ------------------------------------------- */
@@ -306,50 +298,58 @@ static bool start(struct slot *s, uint32_t slot)
         struct cpu_run *r = runs[v->cpu->index];
         __atomic_store_n(&r->posted[slot], v, __ATOMIC_RELEASE);
         __atomic_store_n(&r->posted_any, 1, __ATOMIC_RELEASE);
-        kick_cpu(v->cpu);
+        smp_kick(v->cpu);
     }
     return true;
 }
 
-static uint64_t cpu_time_of(const struct partition *p)
+static uint64_t exits_of(const struct vcpu *v)
 {
-    uint64_t ns = 0;
-    for (uint32_t i = 0; i < p->vcpu_count; i++)
-        ns += p->vcpus[i]->cpu_ns;
-    return ns;
+    uint64_t n = 0;
+    for (unsigned k = 0; k < EXIT_KIND_COUNT; k++)
+        n += v->exits[k];
+    return n;
 }
 
-static void report_end(struct slot *s, struct partition *p, bool crashed)
+/* A partition's counters summed over its vCPUs. */
+struct totals {
+    uint64_t cpu_ns, switches, exits, unclaimed, refused;
+};
+
+static struct totals totals_of(const struct partition *p)
 {
-    uint64_t exits[EXIT_KIND_COUNT] = { 0 }, cpu_ns = 0, switches = 0, total = 0;
-    uint64_t unclaimed = 0, refused = 0;
+    struct totals t = { 0 };
+    for (uint32_t i = 0; i < p->vcpu_count; i++) {
+        const struct vcpu *v = p->vcpus[i];
+        t.cpu_ns += v->cpu_ns;
+        t.switches += v->switches;
+        t.exits += exits_of(v);
+        t.unclaimed += v->io_unclaimed;
+        t.refused += v->msr_refused;
+    }
+    return t;
+}
+
+static void report_end(struct partition *p, bool crashed)
+{
     for (uint32_t i = 0; i < p->vcpu_count; i++) {
         struct vcpu *v = p->vcpus[i];
-        uint64_t n = 0;
-        for (unsigned k = 0; k < EXIT_KIND_COUNT; k++) {
-            exits[k] += v->exits[k];
-            n += v->exits[k];
-        }
-        total += n;
-        cpu_ns += v->cpu_ns;
-        switches += v->switches;
-        unclaimed += v->io_unclaimed;
-        refused += v->msr_refused;
         printk("partition %s: vCPU %u: %lu exits (cpuid %lu, io %lu, msr %lu, hlt %lu, hypercall %lu, "
                "host interrupts %lu, mmio/npf %lu, preemption %lu), cpu time %lu us, %lu switches\n",
-               p->name, v->id, n, v->exits[EXIT_CPUID], v->exits[EXIT_IO],
+               p->name, v->id, exits_of(v), v->exits[EXIT_CPUID], v->exits[EXIT_IO],
                v->exits[EXIT_MSR_READ] + v->exits[EXIT_MSR_WRITE], v->exits[EXIT_HLT],
                v->exits[EXIT_HYPERCALL], v->exits[EXIT_INTR], v->exits[EXIT_NPF],
                v->exits[EXIT_PREEMPT], v->cpu_ns / NS_PER_US, v->switches);
     }
+    struct totals t = totals_of(p);
     printk("partition %s: cpu time %lu us, %lu switches, %lu exits, %lu unclaimed port accesses, "
-           "%lu refused MSR accesses, %lu console bytes dropped\n", p->name, cpu_ns / NS_PER_US,
-           switches, total, unclaimed, refused, conmux_dropped(p->slot));
+           "%lu refused MSR accesses, %lu console bytes dropped\n", p->name, t.cpu_ns / NS_PER_US,
+           t.switches, t.exits, t.unclaimed, t.refused, conmux_dropped(p->slot));
     if (!crashed && p->exited)
         printk("partition %s: ended (all vCPUs exited), exit status %ld, %lu exits\n", p->name,
-               p->exit_status, total);
+               p->exit_status, t.exits);
     else
-        printk("partition %s: ended (stopped: %s), %lu exits\n", p->name, p->stop_reason, total);
+        printk("partition %s: ended (stopped: %s), %lu exits\n", p->name, p->stop_reason, t.exits);
 }
 
 /* The last vCPU of s's partition is retired: report, free, and restart or not. */
@@ -366,17 +366,18 @@ static void end(struct slot *s, uint64_t now)
     spin_unlock_irqrestore(&p->lock, flags);
     bool crashed = !p->exited && !s->stop_requested;
     conmux_drain_all(); /* its last lines before its end */
-    report_end(s, p, crashed);
+    report_end(p, crashed);
     s->how = p->exited ? END_EXITED : crashed ? END_CRASHED : END_STOPPED;
     if (crashed)
         snprintf(s->last_crash, sizeof(s->last_crash), "%s (%lu ms after the partitions started, "
-                 "after %lu us of CPU time)", p->stop_reason, (now - started_at) / NS_PER_MS, cpu_time_of(p) / NS_PER_US);
+                 "after %lu us of CPU time)", p->stop_reason, (now - started_at) / NS_PER_MS, totals_of(p).cpu_ns / NS_PER_US);
     s->ok = p->exited && p->exit_status == 0;
     uint64_t before = frames_free_bytes();
     partition_destroy(p);
     s->p = NULL;
+    uint64_t after = frames_free_bytes();
     printk("memory: partition %s returned %lu KiB; %lu KiB free\n", s->c->name,
-           (frames_free_bytes() - before) / 1024, frames_free_bytes() / 1024);
+           (after - before) / 1024, after / 1024);
 
     const struct config_partition *c = s->c;
     if (s->restart_requested) {
@@ -514,11 +515,9 @@ void run_info(uint32_t slot, struct run_info *out)
     if (!p)
         return;
     out->held = p->overhead_bytes;
-    for (uint32_t i = 0; i < p->vcpu_count; i++) {
-        out->cpu_ns += p->vcpus[i]->cpu_ns;
-        for (unsigned k = 0; k < EXIT_KIND_COUNT; k++)
-            out->exits += p->vcpus[i]->exits[k];
-    }
+    struct totals t = totals_of(p);
+    out->cpu_ns = t.cpu_ns;
+    out->exits = t.exits;
 }
 
 /* ---- start-up ------------------------------------------------------------------------------- */

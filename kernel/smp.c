@@ -63,6 +63,12 @@ void smp_run_on(struct percpu *cpu, void (*fn)(void *), void *arg)
     lapic_send_ipi(cpu->apic_id, VEC_WORK);
 }
 
+void smp_kick(struct percpu *cpu)
+{
+    if (cpu != this_cpu())
+        lapic_send_ipi(cpu->apic_id, VEC_KICK);
+}
+
 static struct percpu *percpu_new(uint32_t index, uint32_t apic_id)
 {
     uint64_t pages = (sizeof(struct percpu) + PAGE_SIZE - 1) / PAGE_SIZE;

@@ -13,6 +13,9 @@ uint32_t smp_start_aps(const struct acpi_info *acpi, hpa_t cr3, uint64_t lapic_h
  * be idle (no work pending). */
 struct percpu;
 void smp_run_on(struct percpu *cpu, void (*fn)(void *), void *arg);
+/* Make CPU `cpu` leave guest mode or its idle halt and look at its run loop's state again
+ * (VEC_KICK); nothing for this CPU, which is looking already. */
+void smp_kick(struct percpu *cpu);
 /* Wait (bounded) until every online CPU has taken `ticks` timer interrupts; returns how many did. */
 uint32_t smp_wait_ticks(uint64_t ticks);
 #endif
