@@ -81,44 +81,71 @@ static int named(const char *verb, const char *arg)
     return slot;
 }
 
+/* The commands that name a partition, in the order of the switch in run_line. */
+enum { CMD_START, CMD_STOP, CMD_RESTART, CMD_CRASH, CMD_CONSOLE, CMD_NAMED_COUNT };
+static const char *const named_cmds[CMD_NAMED_COUNT] = { "start", "stop", "restart", "crash",
+                                                         "console" };
+
+static void console_to(uint32_t slot, const char *name)
+{
+    struct partition *p = run_partition(slot);
+    if (!p || !p->has_com1) {
+        printk("console: %s %s\n", name, p ? "has no virtual serial port (serial = passthrough "
+               "or none)" : "is not running");
+        return;
+    }
+    printk("[input: partition %s; Ctrl-] returns to the shell]\n", name);
+    conmux_focus((int)slot);
+}
+
 static void run_line(char *s)
 {
     while (*s == ' ')
         s++;
     const char *arg = split(s);
-    int slot;
-    if (!s[0]) {
+    if (!s[0])
         return;
-    } else if (strcmp(s, "help") == 0 || strcmp(s, "?") == 0) {
+    if (strcmp(s, "help") == 0 || strcmp(s, "?") == 0) {
         help();
-    } else if (strcmp(s, "list") == 0) {
+        return;
+    }
+    if (strcmp(s, "list") == 0) {
         list();
-    } else if (strcmp(s, "mem") == 0) {
+        return;
+    }
+    if (strcmp(s, "mem") == 0) {
         mem();
-    } else if (strcmp(s, "start") == 0 && (slot = named(s, arg)) >= 0) {
+        return;
+    }
+    unsigned cmd = 0;
+    while (cmd < CMD_NAMED_COUNT && strcmp(s, named_cmds[cmd]) != 0)
+        cmd++;
+    if (cmd == CMD_NAMED_COUNT) {
+        printk("unknown command '%s' ('help' lists them)\n", s);
+        return;
+    }
+    int slot = named(s, arg);
+    if (slot < 0)
+        return;
+    struct run_info r;
+    switch (cmd) {
+    case CMD_START:
         printk("%s\n", run_request_start((uint32_t)slot) ? "starting" : "it is already running");
-    } else if (strcmp(s, "stop") == 0 && (slot = named(s, arg)) >= 0) {
+        break;
+    case CMD_STOP:
         printk("%s\n", run_request_stop((uint32_t)slot) ? "stopping" : "it is not running");
-    } else if (strcmp(s, "restart") == 0 && (slot = named(s, arg)) >= 0) {
+        break;
+    case CMD_RESTART:
         run_request_restart((uint32_t)slot);
         printk("restarting\n");
-    } else if (strcmp(s, "crash") == 0 && (slot = named(s, arg)) >= 0) {
-        struct run_info r;
+        break;
+    case CMD_CRASH:
         run_info((uint32_t)slot, &r);
         printk("%s: %s\n", r.name, r.last_crash[0] ? r.last_crash : "no crash since boot");
-    } else if (strcmp(s, "console") == 0 && (slot = named(s, arg)) >= 0) {
-        struct partition *p = run_partition((uint32_t)slot);
-        if (!p || !p->has_com1) {
-            printk("console: %s %s\n", arg, p ? "has no virtual serial port (serial = "
-                   "passthrough or none)" : "is not running");
-            return;
-        }
-        printk("[input: partition %s; Ctrl-] returns to the shell]\n", arg);
-        conmux_focus(slot);
-        return;
-    } else if (strcmp(s, "start") && strcmp(s, "stop") && strcmp(s, "restart") &&
-               strcmp(s, "crash") && strcmp(s, "console")) {
-        printk("unknown command '%s' ('help' lists them)\n", s);
+        break;
+    case CMD_CONSOLE:
+        console_to((uint32_t)slot, arg);
+        break;
     }
 }
 
